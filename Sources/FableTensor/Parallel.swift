@@ -1,0 +1,60 @@
+import Dispatch
+import Foundation
+
+/// Runs kernel work on several cores.
+///
+/// Work is split into contiguous chunks by a fixed rule that depends only on the
+/// element count and ``threadCount``, so a kernel that reduces within each chunk gives
+/// the same bits on every run with the same thread count.
+public enum Parallel {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var configuredThreads: Int = defaultThreadCount()
+
+    /// The number of worker threads kernels use. Defaults to `FABLE_THREADS` when set,
+    /// else every active core. Values below 1 are treated as 1.
+    public static var threadCount: Int {
+        get { lock.lock(); defer { lock.unlock() }; return configuredThreads }
+        set { lock.lock(); configuredThreads = max(1, newValue); lock.unlock() }
+    }
+
+    /// The thread count from `FABLE_THREADS`, or the number of active cores.
+    public static func defaultThreadCount() -> Int {
+        if let text = ProcessInfo.processInfo.environment["FABLE_THREADS"],
+           let value = Int(text), value > 0 {
+            return value
+        }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Calls `body` once per chunk of `0..<count`, in parallel.
+    ///
+    /// - Parameters:
+    ///   - count: the number of work items.
+    ///   - minimumChunk: the fewest items worth a thread of their own; small jobs run inline.
+    ///   - body: receives a half-open range of item indices; chunks never overlap.
+    public static func forEachChunk(
+        _ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void
+    ) {
+        guard count > 0 else { return }
+        let chunks = chunkCount(for: count, minimumChunk: minimumChunk)
+        if chunks == 1 {
+            body(0..<count)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            body(chunkRange(chunk, of: chunks, count: count))
+        }
+    }
+
+    /// How many chunks ``forEachChunk(_:minimumChunk:_:)`` uses for `count` items.
+    public static func chunkCount(for count: Int, minimumChunk: Int = 1) -> Int {
+        max(1, min(threadCount, count / max(1, minimumChunk)))
+    }
+
+    /// The items of chunk `index` when `count` items are split into `chunks` near-equal parts.
+    public static func chunkRange(_ index: Int, of chunks: Int, count: Int) -> Range<Int> {
+        let base = count / chunks, extra = count % chunks
+        let start = index * base + min(index, extra)
+        return start..<(start + base + (index < extra ? 1 : 0))
+    }
+}

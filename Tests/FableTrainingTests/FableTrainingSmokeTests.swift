@@ -1,0 +1,10 @@
+import Testing
+import FableTestSupport
+
+@Suite("Test data for FableTraining")
+struct FableTrainingTestDataTests {
+    @Test("the fixtures folder sits in the package")
+    func fixturesFolderExists() {
+        #expect(TestData.fixturesRoot.lastPathComponent == "Fixtures")
+    }
+}
