@@ -59,3 +59,33 @@ struct ParameterStoreTests {
         #expect(store.gradients.allSatisfy { $0 == 0 })
     }
 }
+
+@Suite("Random generator")
+struct RandomGeneratorTests {
+    @Test func sameSeedSameStreamAndStateRoundTrip() throws {
+        var a = RandomGenerator(seed: 42), b = RandomGenerator(seed: 42)
+        for _ in 0..<10 { #expect(a.next() == b.next()) }
+        var c = try #require(RandomGenerator(stateWords: a.stateWords))
+        #expect(a.next() == c.next())
+        var d = RandomGenerator(seed: 1), e = RandomGenerator(seed: 2)
+        #expect(d.next() != e.next())
+    }
+
+    @Test("normal samples have mean 0 and variance 1 within sampling error")
+    func normalMoments() {
+        var rng = RandomGenerator(seed: 7)
+        let n = 200_000
+        var sum = 0.0, sumSquares = 0.0
+        for _ in 0..<n { let x = rng.nextNormal(); sum += x; sumSquares += x * x }
+        let mean = sum / Double(n), variance = sumSquares / Double(n) - mean * mean
+        #expect(abs(mean) < 0.01)  // standard error 0.0022
+        #expect(abs(variance - 1) < 0.02)
+    }
+
+    @Test func bounded() {
+        var rng = RandomGenerator(seed: 3)
+        var seen = Set<Int>()
+        for _ in 0..<1000 { let v = rng.nextInt(below: 5); #expect((0..<5).contains(v)); seen.insert(v) }
+        #expect(seen.count == 5)
+    }
+}
