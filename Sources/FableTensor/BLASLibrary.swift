@@ -147,7 +147,7 @@ extension BLASLibrary {
     }
 
     private static func open(path: String) -> Result<BLASLibrary, BLASLoadError> {
-        let handle = withOpenBLASCoreTypeHint { dlopen(path, RTLD_NOW | RTLD_LOCAL) }
+        let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL)
         guard let handle else {
             let reason = dlerror().map { String(cString: $0) } ?? "dlopen failed"
             return .failure(.notFound(attempts: ["\(path): \(shorten(reason, path: path))"]))
