@@ -1,0 +1,114 @@
+import Foundation
+
+// The encoding loop: special tokens first, then GPT-2 pre-tokenization of the text between
+// them, then BPE within each piece (TokenEncoder+Merge.swift), with a piece cache.
+
+/// An encoding session: the tokenizer's tables plus a piece cache and scratch memory.
+///
+/// Reuse one encoder for many texts to keep its cache warm. An encoder is not
+/// thread-safe: give each thread its own (``Tokenizer/makeEncoder()``).
+public final class TokenEncoder {
+    let core: TokenizerCore
+    let cache = PieceCache()
+
+    /// Scratch for merging one piece: token ids, and per adjacent pair (rank << 32 | merged id).
+    var tokens: UnsafeMutablePointer<UInt32>
+    var pairs: UnsafeMutablePointer<UInt64>
+    var scratchCapacity: Int
+
+    init(core: TokenizerCore) {
+        self.core = core
+        scratchCapacity = 256
+        tokens = .allocate(capacity: scratchCapacity)
+        pairs = .allocate(capacity: scratchCapacity)
+    }
+
+    deinit {
+        tokens.deallocate()
+        pairs.deallocate()
+    }
+
+    // MARK: - Public entry points
+
+    /// Encodes `text`, matching the tokenizer's special tokens.
+    public func encode(_ text: String) -> [Int] {
+        var ids: [UInt32] = []
+        var copy = text
+        copy.withUTF8 { encode($0, into: &ids) }
+        return ids.map { Int($0) }
+    }
+
+    /// Encodes UTF-8 bytes, appending the ids to `ids`. Bytes that are not valid UTF-8
+    /// are encoded as they are (each is a symbol to the pre-tokenizer).
+    ///
+    /// - Parameters:
+    ///   - bytes: the text.
+    ///   - ids: receives the token ids.
+    ///   - specialTokens: false to treat special-token text as ordinary text.
+    public func encode(_ bytes: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32], specialTokens: Bool = true) {
+        guard bytes.count > 0 else { return }
+        ids.reserveCapacity(ids.count + bytes.count / 3 + 16)
+        let matcher = core.specials
+        if !specialTokens || matcher.isEmpty {
+            encodeOrdinary(bytes, into: &ids)
+            return
+        }
+        var start = 0
+        while let match = matcher.nextMatch(in: bytes, from: start) {
+            if match.start > start {
+                encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[start..<match.start]), into: &ids)
+            }
+            ids.append(core.specialID(in: bytes, at: match.start, length: match.length))
+            start = match.start + match.length
+        }
+        if start < bytes.count {
+            encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[start...]), into: &ids)
+        }
+    }
+
+    /// Encodes text that holds no special tokens: pre-tokenize, then merge each piece.
+    func encodeOrdinary(_ bytes: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) {
+        guard let base = bytes.baseAddress else { return }
+        GPT2Pretokenizer.forEachPiece(in: bytes) { range in
+            encodePiece(base + range.lowerBound, range.count, into: &ids)
+        }
+    }
+
+    // MARK: - One piece
+
+    /// Appends the ids of one pre-token piece.
+    @inline(__always)
+    func encodePiece(_ piece: UnsafePointer<UInt8>, _ count: Int, into ids: inout [UInt32]) {
+        if count == 1 {
+            ids.append(core.byteTokens[Int(piece[0])])
+            return
+        }
+        if count <= PieceCache.maximumKeyLength {
+            let hash = PieceCache.hash(piece, count)
+            if let cached = cache.lookup(piece, count, hash: hash) {
+                ids.append(contentsOf: cached)
+                return
+            }
+            let merged = mergeShort(piece, count)
+            cache.insert(piece, count, hash: hash, ids: tokens, idCount: merged)
+            ids.append(contentsOf: UnsafeBufferPointer(start: tokens, count: merged))
+            return
+        }
+        let merged = count <= Self.heapThreshold ? mergeShort(piece, count) : mergeLong(piece, count)
+        ids.append(contentsOf: UnsafeBufferPointer(start: tokens, count: merged))
+    }
+
+    /// Pieces longer than this many bytes are merged with a heap (O(n log n)) instead of
+    /// the quadratic scan that is fastest for short pieces.
+    static let heapThreshold = 128
+
+    /// Makes the scratch buffers hold at least `count` entries.
+    func reserveScratch(_ count: Int) {
+        guard count > scratchCapacity else { return }
+        tokens.deallocate()
+        pairs.deallocate()
+        scratchCapacity = max(count, scratchCapacity * 2)
+        tokens = .allocate(capacity: scratchCapacity)
+        pairs = .allocate(capacity: scratchCapacity)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import FableTokenizer
+
+/// A small deterministic generator for property tests (SplitMix64).
+private struct SplitMix {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+}
+
+@Suite("BPE trainer parts")
+struct TrainerPartsTests {
+    @Test("UTF-8 repair equals Swift's String(decoding:) on random bytes")
+    func repairMatchesSwift() {
+        var rng = SplitMix(state: 42)
+        let alphabet: [UInt8] = [0x61, 0x20, 0x80, 0xBF, 0xC2, 0xC0, 0xE0, 0xA0, 0xED, 0x9F, 0xF0, 0x90, 0xF4, 0x8F, 0xFF, 0xE2, 0x82, 0xAC]
+        for _ in 0..<2000 {
+            let bytes = (0..<rng.below(12)).map { _ in alphabet[rng.below(alphabet.count)] }
+            let expected = Array(String(decoding: bytes, as: UTF8.self).utf8)
+            let (repaired, replacements) = bytes.withUnsafeBufferPointer { UTF8Repair.repaired($0) }
+            #expect(repaired == expected, "\(bytes)")
+            let valid = String(validating: bytes, as: UTF8.self) != nil
+            let firstInvalid = bytes.withUnsafeBufferPointer { UTF8Repair.firstInvalidOffset(in: $0) }
+            #expect((firstInvalid == nil) == valid)
+            #expect((replacements == 0) == valid)
+        }
+    }
+
+    @Test("chunks concatenate to the input and end before a separator or a safe newline")
+    func chunkBoundaries() throws {
+        var rng = SplitMix(state: 7)
+        let pieces = ["hello", " world", "\n", "<|endoftext|>", "  ", "x\n", "\u{3000}\n", "'s", "日本"]
+        var text = ""
+        for _ in 0..<3000 { text += pieces[rng.below(pieces.count)] }
+        let bytes = Array(text.utf8)
+        for (chunkSize, specials) in [(1, ["<|endoftext|>"]), (100, ["<|endoftext|>"]), (100, []), (5000, ["<|endoftext|>"])] {
+            let matcher = SpecialTokenMatcher(specials)
+            let reader = ChunkReader(source: MemoryByteSource(bytes), matcher: matcher, chunkSize: chunkSize)
+            let chunk = ChunkBuffer(capacity: 16)
+            var joined: [UInt8] = []
+            var chunks = 0
+            while try reader.next(into: chunk) {
+                #expect(chunk.startOffset == joined.count)
+                joined += Array(chunk.bytes)
+                chunks += 1
+                if joined.count < bytes.count {
+                    let next = Array(bytes[joined.count..<min(bytes.count, joined.count + 13)])
+                    let atSeparator = specials.isEmpty ? false : next == Array("<|endoftext|>".utf8)
+                    let atNewline = next.first == 0x0A && ![0x20, 0x0A, 0x09].contains(joined.last!)
+                    #expect(atSeparator || atNewline, "chunk \(chunks) ends at \(joined.count)")
+                }
+            }
+            #expect(joined == bytes)
+            #expect(chunks > 1)
+        }
+    }
+
+    @Test("pre-token counts agree with a dictionary")
+    func countsAgree() {
+        var rng = SplitMix(state: 99)
+        let table = PretokenCounts(expectedDistinct: 4)
+        var reference: [[UInt8]: Int64] = [:]
+        for _ in 0..<20_000 {
+            let key = (0..<rng.below(20)).map { _ in UInt8(rng.below(4)) }
+            reference[key, default: 0] += 1
+            key.withUnsafeBufferPointer { table.add($0) }
+        }
+        #expect(table.count == reference.count)
+        for index in 0..<table.count {
+            let key = Array(table.bytes(of: index))
+            #expect(reference[key] == table.entries[index].count)
+        }
+        let other = PretokenCounts()
+        other.merge(table)
+        other.merge(table)
+        #expect(other.count == table.count)
+        #expect((0..<other.count).allSatisfy { other.entries[$0].count == 2 * reference[Array(other.bytes(of: $0))]! })
+    }
+
+    @Test("special tokens: leftmost occurrence, longest first at one position")
+    func specialMatcher() {
+        let matcher = SpecialTokenMatcher(["<|end", "<|endoftext|>", "ab"])
+        let text = Array("x<|endoftext|>y<|end|>zab".utf8)
+        var segments: [String] = []
+        text.withUnsafeBufferPointer { buffer in
+            matcher.forEachSegment(in: buffer) { segments.append(String(decoding: buffer[$0], as: UTF8.self)) }
+        }
+        #expect(segments == ["x", "y", "|>z"])
+    }
+}
