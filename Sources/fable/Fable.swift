@@ -10,6 +10,7 @@ struct Fable: ParsableCommand {
         subcommands: [
             Info.self,
             BenchCommand.self,
+            TokenizerCommand.self,
         ]
     )
 }
