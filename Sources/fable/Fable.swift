@@ -9,6 +9,8 @@ struct Fable: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Info.self,
+            Accounting.self,
+            ModelConfigCommand.self,
         ]
     )
 }
