@@ -1,0 +1,149 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// SIMD building blocks for the kernels: contiguous loops over raw pointers, eight lanes
+/// at a time with a scalar tail, and a vectorised `exp`.
+///
+/// Reductions (`sum`, `dot`, `max`) accumulate into eight lanes and combine the lanes in
+/// a fixed order, so the result depends only on the input, never on timing.
+public enum Vector {
+    public typealias V = SIMD8<Float>
+
+    @inline(__always) static func load(_ p: UnsafePointer<Float>) -> V {
+        UnsafeRawPointer(p).loadUnaligned(as: V.self)
+    }
+
+    @inline(__always) static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
+    }
+
+    // MARK: - exp
+
+    /// e^x for eight lanes: Cody–Waite range reduction and the Cephes `expf` polynomial
+    /// (relative error about 2e-7). Inputs below -87.3 give 0, above 88.7 are clamped.
+    @inline(__always)
+    public static func exp(_ x: V) -> V {
+        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
+        // n = round(x / ln 2) via the 1.5 * 2^23 trick (no SSE4.1 rounding needed).
+        let shifted = clamped * 1.442_695_040_888_963_4 + 12_582_912.0
+        let n = shifted - 12_582_912.0
+        let r = clamped - n * 0.693_359_375 - n * -2.121_944_4e-4
+        var p = V(repeating: 1.987_569_150_0e-4)
+        p = p * r + 1.398_199_950_7e-3
+        p = p * r + 8.333_451_907_3e-3
+        p = p * r + 4.166_579_589_4e-2
+        p = p * r + 1.666_666_545_9e-1
+        p = p * r + 5.000_000_120_1e-1
+        p = p * (r * r) + r + 1
+        let bits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
+        let scale = unsafeBitCast((bits &+ 127) &<< 23, to: V.self)
+        return (p * scale).replacing(with: 0, where: x .< -87.3)
+    }
+
+    /// e^x for one value, with the same polynomial as the vector version.
+    @inline(__always)
+    public static func exp(_ x: Float) -> Float {
+        exp(V(repeating: x))[0]
+    }
+
+    // MARK: - Elementwise loops
+
+    /// `out[i] = a[i] + b[i]` (out may alias a or b).
+    public static func add(
+        _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int
+    ) {
+        var i = 0
+        while i + 8 <= count { store(load(a + i) + load(b + i), out + i); i += 8 }
+        while i < count { out[i] = a[i] + b[i]; i += 1 }
+    }
+
+    /// `out[i] += alpha * x[i]`.
+    public static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count { store(load(out + i) + alpha * load(x + i), out + i); i += 8 }
+        while i < count { out[i] += alpha * x[i]; i += 1 }
+    }
+
+    /// `out[i] = alpha * x[i]` (overwrite) or `out[i] += alpha * x[i]` (accumulate).
+    @inline(__always)
+    public static func scale(
+        _ alpha: Float, _ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int, accumulate: Bool
+    ) {
+        if accumulate { axpy(alpha, x, out, count: count); return }
+        var i = 0
+        while i + 8 <= count { store(alpha * load(x + i), out + i); i += 8 }
+        while i < count { out[i] = alpha * x[i]; i += 1 }
+    }
+
+    // MARK: - Reductions
+
+    /// The sum of `count` values, in eight lanes combined in a fixed order.
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = V(), i = 0
+        while i + 8 <= count { acc += load(x + i); i += 8 }
+        var s = acc.sum()
+        while i < count { s += x[i]; i += 1 }
+        return s
+    }
+
+    /// The dot product of two vectors.
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = V(), i = 0
+        while i + 8 <= count { acc += load(a + i) * load(b + i); i += 8 }
+        var s = acc.sum()
+        while i < count { s += a[i] * b[i]; i += 1 }
+        return s
+    }
+
+    /// The largest of `count > 0` values (NaN-free inputs assumed).
+    public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var m = -Float.infinity, i = 0
+        if count >= 8 {
+            var acc = load(x)
+            i = 8
+            while i + 8 <= count { acc = pointwiseMax(acc, load(x + i)); i += 8 }
+            m = acc.max()
+        }
+        while i < count { m = Swift.max(m, x[i]); i += 1 }
+        return m
+    }
+
+    /// Writes `exp(x[i] - shift)` to `out` and returns their sum (out may alias x).
+    public static func expShifted(
+        _ x: UnsafePointer<Float>, shift: Float, into out: UnsafeMutablePointer<Float>, count: Int
+    ) -> Float {
+        var acc = V(), i = 0
+        let s = V(repeating: shift)
+        while i + 8 <= count {
+            let e = exp(load(x + i) - s)
+            store(e, out + i)
+            acc += e
+            i += 8
+        }
+        var total = acc.sum()
+        while i < count { let e = exp(x[i] - shift); out[i] = e; total += e; i += 1 }
+        return total
+    }
+
+    /// The sum of `exp(x[i] - shift)` without storing the terms.
+    public static func sumExpShifted(_ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
+        var acc = V(), i = 0
+        let s = V(repeating: shift)
+        while i + 8 <= count { acc += exp(load(x + i) - s); i += 8 }
+        var total = acc.sum()
+        while i < count { total += exp(x[i] - shift); i += 1 }
+        return total
+    }
+}
+
+// MARK: - Scalar libm
+
+@inline(__always) func libmLog(_ x: Float) -> Float { logf(x) }
+@inline(__always) func libmSqrt(_ x: Float) -> Float { x.squareRoot() }
+@inline(__always) func libmCos(_ x: Double) -> Double { cos(x) }
+@inline(__always) func libmSin(_ x: Double) -> Double { sin(x) }
+@inline(__always) func libmPow(_ x: Float, _ y: Float) -> Float { powf(x, y) }
+@inline(__always) func libmPow(_ x: Double, _ y: Double) -> Double { pow(x, y) }
