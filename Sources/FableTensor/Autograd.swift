@@ -77,6 +77,18 @@ extension Tensor {
         gradHasValues = true
     }
 
+    /// This tensor's gradient buffer for a kernel that writes it directly (for example from
+    /// several threads), or nil when the tensor does not require grad.
+    ///
+    /// `accumulate` is false when the buffer is fresh (uninitialised; write every element)
+    /// and true when the kernel must add. The buffer counts as written once this returns.
+    func gradBuffer() -> (pointer: UnsafeMutablePointer<Float>, accumulate: Bool)? {
+        guard requiresGrad else { return nil }
+        var result: (UnsafeMutablePointer<Float>, Bool)?
+        accumulateGrad { p, acc in result = (p, acc) }
+        return result
+    }
+
     /// Adds `source` (count elements) into this tensor's gradient.
     func accumulateGrad(adding source: UnsafePointer<Float>) {
         accumulateGrad { grad, accumulate in

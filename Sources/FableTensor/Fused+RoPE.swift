@@ -1,0 +1,93 @@
+/// Rotary position embedding (CS336 `RotaryPositionalEmbedding`) with a precomputed
+/// cos/sin cache.
+///
+/// Pair `(x[2k], x[2k+1])` of a vector at position `p` is rotated by the angle
+/// `p / theta^(2k / d_k)`. The cache is computed in Double and stored as Float for
+/// positions `0..<maxSequenceLength`.
+public final class RoPE {
+    /// The base of the angle (CS336: 10,000).
+    public let theta: Float
+    /// The size of the vectors rotated; must be even.
+    public let dK: Int
+    /// Positions must lie in `0..<maxSequenceLength`.
+    public let maxSequenceLength: Int
+    private let cosTable: [Float]
+    private let sinTable: [Float]
+
+    /// Precomputes the rotation for every position.
+    /// - Parameters:
+    ///   - theta: the angle base.
+    ///   - dK: the vector size (even).
+    ///   - maxSequenceLength: the number of positions to cache.
+    public init(theta: Float, dK: Int, maxSequenceLength: Int) {
+        precondition(dK > 0 && dK % 2 == 0, "RoPE: d_k must be positive and even, got \(dK)")
+        self.theta = theta
+        self.dK = dK
+        self.maxSequenceLength = maxSequenceLength
+        let half = dK / 2
+        var cosTable = [Float](repeating: 0, count: maxSequenceLength * half)
+        var sinTable = cosTable
+        for p in 0..<maxSequenceLength {
+            for k in 0..<half {
+                let angle = Double(p) / libmPow(Double(theta), Double(2 * k) / Double(dK))
+                cosTable[p * half + k] = Float(libmCos(angle))
+                sinTable[p * half + k] = Float(libmSin(angle))
+            }
+        }
+        self.cosTable = cosTable
+        self.sinTable = sinTable
+    }
+
+    /// Rotates every d_k-vector of `x` (..., T, d_k) by its position.
+    ///
+    /// - Parameter positions: either T positions shared by every leading index (the usual
+    ///   `0..<T`), or one position per vector (`x.count / d_k` of them, row-major).
+    public func apply(_ x: Tensor, positions: [Int]) -> Tensor {
+        precondition(x.rank >= 2 && x.shape.last == dK, "RoPE: x \(x.shape) must end in d_k = \(dK)")
+        let rows = x.count / dK
+        let t = x.shape[x.rank - 2]
+        precondition(positions.count == t || positions.count == rows,
+                     "RoPE: \(positions.count) positions fit neither T = \(t) nor \(rows) vectors")
+        for p in positions {
+            precondition(p >= 0 && p < maxSequenceLength, "RoPE: position \(p) outside 0..<\(maxSequenceLength)")
+        }
+        let out = Tensor(uninitialized: x.shape)
+        rotate(x.data, into: out.data, rows: rows, positions: positions, inverse: false, accumulate: false)
+        return Tensor.record(out, "rope", [x]) { [self] _, grad in
+            // The backward pass rotates the gradient by the opposite angle.
+            x.accumulateGrad { g, acc in
+                rotate(grad, into: g, rows: rows, positions: positions, inverse: true, accumulate: acc)
+            }
+        }
+    }
+
+    private func rotate(
+        _ source: UnsafePointer<Float>, into dest: UnsafeMutablePointer<Float>, rows: Int,
+        positions: [Int], inverse: Bool, accumulate: Bool
+    ) {
+        let half = dK / 2, dK = self.dK
+        let sign: Float = inverse ? -1 : 1
+        cosTable.withUnsafeBufferPointer { cosBuffer in
+            sinTable.withUnsafeBufferPointer { sinBuffer in
+                positions.withUnsafeBufferPointer { pos in
+                    let cosP = cosBuffer.baseAddress!, sinP = sinBuffer.baseAddress!, posP = pos.baseAddress!
+                    let shared = pos.count != rows
+                    Parallel.forEachChunk(rows, minimumChunk: Swift.max(1, 16_384 / dK)) { range in
+                        for row in range {
+                            let p = shared ? posP[row % pos.count] : posP[row]
+                            let c = cosP + p * half, s = sinP + p * half
+                            let src = source + row * dK, dst = dest + row * dK
+                            for k in 0..<half {
+                                let x0 = src[2 * k], x1 = src[2 * k + 1]
+                                let sk = sign * s[k]
+                                let y0 = x0 * c[k] - x1 * sk
+                                let y1 = x0 * sk + x1 * c[k]
+                                if accumulate { dst[2 * k] += y0; dst[2 * k + 1] += y1 } else { dst[2 * k] = y0; dst[2 * k + 1] = y1 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// Which matrix-multiply backend to use, as named by `FABLE_GEMM`.
+public enum GEMMChoice: String, Sendable, CaseIterable {
+    /// BLAS when a library loads, else the pure-Swift kernel (the default).
+    case automatic = "auto"
+    /// A CBLAS library loaded at run time (``BLASLibrary``).
+    case blas
+    /// The pure-Swift SIMD kernel (``SIMDGEMM``).
+    case swift
+    /// The Double-accumulating triple loop (``ReferenceGEMM``); for tests only.
+    case reference
+}
+
+/// The outcome of choosing a backend: the backend plus the notes worth showing a user.
+public struct GEMMSelection: Sendable {
+    /// The backend chosen.
+    public let backend: any GEMMBackend
+    /// Lines to print on stderr (for example a requested BLAS that did not load).
+    public let warnings: [String]
+    /// Why this backend, in one line (for `fable info`).
+    public let reason: String
+}
+
+extension GEMM {
+    // MARK: - The process-wide backend
+
+    private static let overrideLock = NSLock()
+    /// Serialises `withBackend` callers so their overrides nest instead of interleaving.
+    private static let withBackendLock = NSRecursiveLock()
+    nonisolated(unsafe) private static var overrideBackend: (any GEMMBackend)?
+
+    /// The selection made at first use from the environment; warnings go to stderr once.
+    public static let defaultSelection: GEMMSelection = {
+        let selection = select(environment: ProcessInfo.processInfo.environment)
+        for line in selection.warnings {
+            FileHandle.standardError.write(Data("fable: \(line)\n".utf8))
+        }
+        return selection
+    }()
+
+    /// The backend in use: the one given to ``withBackend(_:_:)`` while that runs, else the
+    /// one chosen at first use (``defaultSelection``).
+    public static var backend: any GEMMBackend {
+        overrideLock.lock()
+        let current = overrideBackend
+        overrideLock.unlock()
+        return current ?? defaultSelection.backend
+    }
+
+    /// Runs `body` with `backend` as the process-wide backend, then restores the previous one.
+    ///
+    /// Meant for tests that must exercise a particular path (such as tensor ops on both the
+    /// BLAS and the Swift kernel). The override is process-wide, so code running
+    /// concurrently on other threads also uses it during `body`; every backend computes the
+    /// same product, so such code only sees a different speed. Concurrent `withBackend`
+    /// calls are serialised.
+    public static func withBackend<R>(_ backend: any GEMMBackend, _ body: () throws -> R) rethrows -> R {
+        withBackendLock.lock()
+        defer { withBackendLock.unlock() }
+        overrideLock.lock()
+        let previous = overrideBackend
+        overrideBackend = backend
+        overrideLock.unlock()
+        defer {
+            overrideLock.lock()
+            overrideBackend = previous
+            overrideLock.unlock()
+        }
+        return try body()
+    }
+
+    // MARK: - Choosing
+
+    /// Chooses a backend from an environment: `FABLE_GEMM` (`auto`, `blas`, `swift`,
+    /// `reference`; default `auto`) and `FABLE_BLAS` (a library path, see ``BLASLibrary``).
+    ///
+    /// Never fails: a requested BLAS that does not load falls back to ``SIMDGEMM`` with a
+    /// warning, and an unknown `FABLE_GEMM` value is reported and treated as `auto`.
+    public static func select(environment: [String: String]) -> GEMMSelection {
+        var warnings: [String] = []
+        var choice = GEMMChoice.automatic
+        if let text = environment["FABLE_GEMM"], !text.isEmpty {
+            if let parsed = GEMMChoice(rawValue: text.lowercased()) {
+                choice = parsed
+            } else {
+                let known = GEMMChoice.allCases.map(\.rawValue).joined(separator: ", ")
+                warnings.append("FABLE_GEMM=\(text) is not one of \(known); using auto")
+            }
+        }
+        switch choice {
+        case .swift:
+            return GEMMSelection(backend: SIMDGEMM(), warnings: warnings, reason: "FABLE_GEMM=swift")
+        case .reference:
+            return GEMMSelection(backend: ReferenceGEMM(), warnings: warnings, reason: "FABLE_GEMM=reference")
+        case .blas, .automatic:
+            switch BLASLibrary.load(environment: environment) {
+            case .success(let library):
+                let why = choice == .blas ? "FABLE_GEMM=blas" : "a BLAS library loaded"
+                return GEMMSelection(backend: BLASBackend(library: library), warnings: warnings, reason: why)
+            case .failure(let error):
+                if choice == .blas || environment["FABLE_BLAS"] != nil {
+                    warnings.append("\(error); using the Swift SIMD kernel")
+                }
+                return GEMMSelection(
+                    backend: SIMDGEMM(), warnings: warnings, reason: "no BLAS library loaded: \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+// Packing copies a block of op(A) or op(B) into the order the microkernel reads it, so the
+// kernel's loads are sequential whatever the transposes and leading dimensions are. Edges
+// are padded with zeros, so the kernel always computes whole tiles.
+
+extension SIMDGEMM {
+    // MARK: - A
+
+    /// Packs rows `row0..<row0+rows` and depth `p0..<p0+depth` of op(A) into panels of
+    /// `tileRows` rows: panel q holds, for each step p, rows q*6..<q*6+6 of column p, each
+    /// value repeated `broadcastWidth` times. Needs `panels * depth * 24` floats.
+    static func packA(
+        _ a: UnsafePointer<Float>, lda: Int, transposed: Bool,
+        row0: Int, rows: Int, p0: Int, depth: Int, into packed: UnsafeMutablePointer<Float>
+    ) {
+        let mr = tileRows, width = broadcastWidth, step = mr * width
+        var panelStart = 0
+        var out = packed
+        while panelStart < rows {
+            let valid = min(mr, rows - panelStart)
+            if transposed {
+                // op(A)[i][p] = A[p][i]: each step reads `valid` consecutive values.
+                for p in 0..<depth {
+                    let source = a + (p0 + p) * lda + row0 + panelStart
+                    let target = out + p * step
+                    for r in 0..<valid { storeBroadcast(source[r], target + r * width) }
+                    for r in valid..<mr { storeBroadcast(0, target + r * width) }
+                }
+            } else {
+                // op(A)[i][p] = A[i][p]: each row is read along its length.
+                for r in 0..<mr {
+                    let target = out + r * width
+                    if r < valid {
+                        let source = a + (row0 + panelStart + r) * lda + p0
+                        for p in 0..<depth { storeBroadcast(source[p], target + p * step) }
+                    } else {
+                        for p in 0..<depth { storeBroadcast(0, target + p * step) }
+                    }
+                }
+            }
+            out += depth * step
+            panelStart += mr
+        }
+    }
+
+    @inline(__always)
+    private static func storeBroadcast(_ value: Float, _ target: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(target).storeBytes(of: Float4(repeating: value), as: Float4.self)
+    }
+
+    // MARK: - B
+
+    /// Packs depth `p0..<p0+depth` and columns `col0..<col0+columns` of op(B) into slivers
+    /// of `tileColumns` columns: sliver s holds, for each step p, columns s*8..<s*8+8 of
+    /// row p. Needs `slivers * depth * 8` floats.
+    static func packB(
+        _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool,
+        p0: Int, depth: Int, col0: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
+    ) {
+        let nr = tileColumns
+        var sliverStart = 0
+        var out = packed
+        while sliverStart < columns {
+            let valid = min(nr, columns - sliverStart)
+            if transposed {
+                // op(B)[p][j] = B[j][p]: read each of the sliver's rows of B along its length.
+                for j in 0..<nr {
+                    if j < valid {
+                        let source = b + (col0 + sliverStart + j) * ldb + p0
+                        for p in 0..<depth { out[p * nr + j] = source[p] }
+                    } else {
+                        for p in 0..<depth { out[p * nr + j] = 0 }
+                    }
+                }
+            } else {
+                let source = b + p0 * ldb + col0 + sliverStart
+                if valid == nr {
+                    for p in 0..<depth { store8(load8(source + p * ldb), out + p * nr) }
+                } else {
+                    for p in 0..<depth {
+                        let row = source + p * ldb, target = out + p * nr
+                        for j in 0..<valid { target[j] = row[j] }
+                        for j in valid..<nr { target[j] = 0 }
+                    }
+                }
+            }
+            out += depth * nr
+            sliverStart += nr
+        }
+    }
+}
