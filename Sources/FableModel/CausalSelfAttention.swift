@@ -34,19 +34,22 @@ public struct CausalSelfAttention {
         let t = x.shape[x.rank - 2]
         let lead = Array(x.shape.dropLast(2))
         let batch = lead.reduce(1, *)
-        // (..., T, d) -> (B, h, T, d_k)
-        func heads(_ y: Tensor) -> Tensor {
-            y.reshaped([batch, t, numHeads, headDim]).permuted([0, 2, 1, 3])
-        }
+        // The projections reshape for free to (B, T, h, d_k): attention reads that
+        // "sequence-first" layout directly, so no head transposes are copied.
+        func heads(_ y: Tensor) -> Tensor { y.reshaped([batch, t, numHeads, headDim]) }
         var q = heads(qProj(x)), k = heads(kProj(x))
         let v = heads(vProj(x))
         if let rope {
+            // One position per d_k-vector: row (b, t, h) rotates by positions[t].
             let p = positions ?? Array(0..<t)
-            q = rope(q, positions: p)
-            k = rope(k, positions: p)
+            var perVector = [Int]()
+            perVector.reserveCapacity(batch * t * numHeads)
+            for _ in 0..<batch { for position in p { for _ in 0..<numHeads { perVector.append(position) } } }
+            q = rope.table.apply(q, positions: perVector)
+            k = rope.table.apply(k, positions: perVector)
         }
-        let attended = ModelOps.causalAttention(query: q, key: k, value: v)   // (B, h, T, d_k)
-        let merged = attended.permuted([0, 2, 1, 3]).reshaped(lead + [t, dModel])
-        return outputProj(merged)
+        let attended = Tensor.scaledDotProductAttention(
+            query: q, key: k, value: v, causal: true, layout: .sequenceFirst)   // (B, T, h, d_k)
+        return outputProj(attended.reshaped(lead + [t, dModel]))
     }
 }

@@ -21,6 +21,6 @@ public struct FeedForward {
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         guard let w3 else { return w2(w1(x).silu()) }
-        return w2(ModelOps.swiGLU(w1(x), w3(x)))
+        return w2(Tensor.swiGLU(w1(x), w3(x)))
     }
 }

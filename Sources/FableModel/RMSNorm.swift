@@ -15,7 +15,7 @@ public struct RMSNorm {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        ModelOps.rmsNorm(x, gain: weight, eps: eps)
+        Tensor.rmsNorm(x, gain: weight, eps: eps)
     }
 
     /// The CS336 initialisation: every gain 1.

@@ -184,7 +184,7 @@ public final class TransformerLM {
     ) throws(ModelError) -> Tensor where Tokens.Element: BinaryInteger, Targets.Element: BinaryInteger {
         let logits = try forward(tokens: tokens, shape: shape, positions: positions)
         let targetIds = try checkedTokens(targets, shape: shape)
-        return ModelOps.crossEntropy(logits.reshaped([-1, config.vocabSize]), targets: targetIds)
+        return Tensor.crossEntropy(logits, targets: targetIds)
     }
 
     // MARK: - Weights
