@@ -11,6 +11,8 @@ struct Fable: ParsableCommand {
             Info.self,
             BenchCommand.self,
             TokenizerCommand.self,
+            Accounting.self,
+            ModelConfigCommand.self,
         ]
     )
 }
