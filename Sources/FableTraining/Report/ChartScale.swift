@@ -173,8 +173,8 @@ public struct ChartScale: Equatable, Sendable {
         if largest >= 10_000 {
             return siLabel(value)
         }
-        if smallest < 1e-3 || largest < 1e-3 {
-            return HumanFormat.compact(value, digits: 3)
+        if smallest < 1e-3 {
+            return HumanFormat.scientific(value, digits: 3)
         }
         // Decimals from the smallest gap between neighbouring ticks.
         let sorted = ticks.sorted()

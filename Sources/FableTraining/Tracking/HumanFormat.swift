@@ -58,6 +58,12 @@ public enum HumanFormat {
         if magnitude >= 1e-3 && magnitude < 1e6 {
             return trimZeros(significant(value, digits: digits))
         }
+        return scientific(value, digits: digits)
+    }
+
+    /// Short scientific notation, trailing zeros dropped: `3e-4`, `1.5e-5`, `2e+7`, `1e+0`.
+    public static func scientific(_ value: Double, digits: Int = 4) -> String {
+        guard value.isFinite else { return value.isNaN ? "NaN" : (value > 0 ? "inf" : "-inf") }
         let text = String(format: "%.\(max(0, digits - 1))e", value)  // 3.000e-04
         guard let e = text.firstIndex(of: "e") else { return text }
         let mantissa = trimZeros(String(text[..<e]))
