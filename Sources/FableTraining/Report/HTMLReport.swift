@@ -118,7 +118,7 @@ public struct HTMLReport {
         // The settings that differ between runs come right after the run's name: they are
         // what the experiment asks about.
         let varying = table.hyperparameters.filter(\.varies)
-        let shortTitles = HTMLReport.shortTitles(varying.map(\.title))
+        let shortTitles = RunTable.shortTitles(varying.map(\.title))
         var layout: [(column: RunTable.Column, title: String, isSetting: Bool)] = []
         for column in table.columns {
             layout.append((column, column.title, false))
@@ -248,21 +248,6 @@ public struct HTMLReport {
             out += "</div>\n</details>\n"
         }
         return out + "</section>\n"
-    }
-
-    /// The last part of each dotted key, or more of it where that would be ambiguous.
-    static func shortTitles(_ keys: [String]) -> [String] {
-        let parts = keys.map { $0.split(separator: ".").map(String.init) }
-        return parts.indices.map { i in
-            var depth = 1
-            while depth < parts[i].count {
-                let mine = parts[i].suffix(depth)
-                let clash = parts.indices.contains { j in j != i && Array(parts[j].suffix(depth)) == Array(mine) }
-                if !clash { break }
-                depth += 1
-            }
-            return parts[i].suffix(depth).joined(separator: ".")
-        }
     }
 
     static func timestamp(_ date: Date) -> String {

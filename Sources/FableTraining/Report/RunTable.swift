@@ -61,21 +61,39 @@ public struct RunTable {
         let varying = hyperparameters.filter(\.varies)
         let settings = varying.isEmpty ? Array(hyperparameters.prefix(4)) : varying
         // Settings come right after the run's name, as on the HTML page.
-        var shown = Array(columns.prefix(2)) + settings + Array(columns.dropFirst(2))
+        let titles = RunTable.shortTitles(settings.map(\.title))
+        let renamed = zip(settings, titles).map { column, title in
+            Column(title: title, isNumeric: column.isNumeric, varies: column.varies, cells: column.cells)
+        }
+        let shown = Array(columns.prefix(2)) + renamed + Array(columns.dropFirst(2))
         let widths = shown.map { column in max(column.title.count, column.cells.map(\.count).max() ?? 0) }
         func pad(_ text: String, _ width: Int, right: Bool) -> String {
             let space = String(repeating: " ", count: max(0, width - text.count))
             return right ? space + text : text + space
         }
-        var lines: [String] = []
-        lines.append(zip(shown, widths).map { pad($0.title, $1, right: $0.isNumeric) }.joined(separator: "  "))
-        lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
-        for row in runs.indices {
-            var line = zip(shown, widths).map { pad($0.cells[row], $1, right: $0.isNumeric) }.joined(separator: "  ")
+        func row(_ cells: [String]) -> String {
+            var line = zip(zip(shown, widths), cells).map { pad($1, $0.1, right: $0.0.isNumeric) }.joined(separator: "  ")
             while line.hasSuffix(" ") { line.removeLast() }
-            lines.append(line)
+            return line
         }
+        var lines = [row(shown.map(\.title)), row(widths.map { String(repeating: "-", count: $0) })]
+        for index in runs.indices { lines.append(row(shown.map { $0.cells[index] })) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The last part of each dotted key, or more of it where that would be ambiguous.
+    public static func shortTitles(_ keys: [String]) -> [String] {
+        let parts = keys.map { $0.split(separator: ".").map(String.init) }
+        return parts.indices.map { i in
+            var depth = 1
+            while depth < parts[i].count {
+                let mine = Array(parts[i].suffix(depth))
+                let clash = parts.indices.contains { j in j != i && Array(parts[j].suffix(depth)) == mine }
+                if !clash { break }
+                depth += 1
+            }
+            return parts[i].suffix(depth).joined(separator: ".")
+        }
     }
 }
 
