@@ -13,6 +13,7 @@ struct Fable: ParsableCommand {
             TokenizerCommand.self,
             Accounting.self,
             ModelConfigCommand.self,
+            Report.self,
         ]
     )
 }
