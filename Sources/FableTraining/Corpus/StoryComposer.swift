@@ -57,9 +57,14 @@ struct StoryComposer {
         roles.first(where: { $0.name == role })?.entity
     }
 
-    /// Every character bound in this story.
+    /// Every character bound in this story, once each (a role such as "helper" can alias
+    /// another role's character).
     var characters: [StoryCharacter] {
-        roles.compactMap { if case .character(let c) = $0.entity { return c } else { return nil } }
+        var result: [StoryCharacter] = []
+        for (_, entity) in roles {
+            if case .character(let c) = entity, !result.contains(c) { result.append(c) }
+        }
+        return result
     }
 
     /// Every prop bound in this story.
@@ -202,7 +207,8 @@ struct StoryComposer {
     }
 
     /// True when a word written at `index` starts a sentence: at the paragraph start,
-    /// after ". ", "! " or "? ", or right after an opening quote.
+    /// after ". ", "! ", "? " or `." ` (speech that ended its sentence), or right after an
+    /// opening quote. After `!" ` and `?" ` a speech tag may follow ("Wow!" she said).
     private func isSentenceStart(at index: Int) -> Bool {
         if index <= paragraphStart { return true }
         let previous = bytes[index - 1]
@@ -211,6 +217,7 @@ struct StoryComposer {
         }
         if previous == space, index - 2 >= paragraphStart {
             let p = bytes[index - 2]
+            if p == quote { return index - 3 >= paragraphStart && bytes[index - 3] == period }
             return p == period || p == bang || p == question
         }
         return false

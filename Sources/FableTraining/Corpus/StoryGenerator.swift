@@ -55,6 +55,10 @@ public struct StoryGenerator {
 
     private var composer: StoryComposer
 
+    /// How many drawn stories fell outside ``wordRange`` and were replaced (a health figure:
+    /// the arcs are written so this stays near zero).
+    public private(set) var redraws = 0
+
     /// A generator whose stories are fixed by `seed`.
     /// - Parameters:
     ///   - seed: The seed of the random stream.
@@ -81,6 +85,7 @@ public struct StoryGenerator {
             if StoryGenerator.wordRange.contains(composer.wordCount) {
                 return GeneratedStory(text: composer.text, plot: plot, cast: composer.characters, props: composer.props)
             }
+            redraws += 1
         }
     }
 }

@@ -122,7 +122,7 @@ extension StoryComposer {
              fix: #"Together they put the flowers in a vase, and the next day they planted new tulips."#),
         Mess(accident: #"{hero} was reading {elder}'s old book of fairy tales. {hero.he} turned a page too fast, and it tore right down the middle."#,
              hide: #"{hero.he} closed the book and put it back on the shelf."#,
-             ask: #""Have you seen my old book? One page is torn.""#,
+             ask: #""Do you know who tore a page in my old book?""#,
              fix: #"Together they fixed the page with clear tape, and then they read a story."#),
         Mess(accident: #"{hero} was carrying {elder}'s favorite cup to the kitchen. {hero.he} tripped on the rug, and the cup broke into three pieces."#,
              hide: #"{hero.he} put the pieces in the trash and said nothing."#,
