@@ -14,6 +14,7 @@ struct Fable: ParsableCommand {
             Accounting.self,
             ModelConfigCommand.self,
             Report.self,
+            CorpusCommand.self,
         ]
     )
 }
