@@ -147,6 +147,19 @@ extension TrainingConfig {
         "schedule.cosine_steps": .integer, "schedule.min_lr": .number, "optimizer.muon_weight_decay": .number,
     ]
 
+    /// Whole-number keys whose default is not null.
+    static let integerKeys: [String: LeafKind] = [
+        "batch_size": .integer, "eval_interval": .integer, "eval_batches": .integer, "checkpoint_interval": .integer,
+        "keep_checkpoints": .integer, "log_interval": .integer, "seed": .integer, "schedule.warmup_steps": .integer,
+        "optimizer.muon_ns_steps": .integer, "model.vocab_size": .integer, "model.context_length": .integer,
+        "model.d_model": .integer, "model.num_layers": .integer, "model.num_heads": .integer, "model.d_ff": .integer,
+    ]
+
+    /// True for keys that may be null.
+    static func isOptional(_ schemaValue: JSONValue, _ path: String) -> Bool {
+        schemaValue == .null || optionalKinds[path] != nil
+    }
+
     /// Keys whose string value must be one of a few words.
     static let choices: [String: [String]] = [
         "optimizer.kind": OptimizerConfig.Kind.allCases.map(\.rawValue),
@@ -159,6 +172,7 @@ extension TrainingConfig {
 
     /// The kind of the leaf at `path` from its schema value.
     static func leafKind(_ schemaValue: JSONValue, path: String) -> LeafKind {
+        if let kind = optionalKinds[path] ?? integerKeys[path] { return kind }
         switch schemaValue {
         case .bool: return .bool
         case .string: return .string
@@ -189,7 +203,7 @@ extension TrainingConfig {
             }
             return
         }
-        try checkLeaf(value, kind: leafKind(schemaValue, path: path), optional: schemaValue == .null, path: path)
+        try checkLeaf(value, kind: leafKind(schemaValue, path: path), optional: isOptional(schemaValue, path), path: path)
     }
 
     static func checkLeaf(_ value: JSONValue, kind: LeafKind, optional: Bool, path: String) throws(TrainingConfigError) {
@@ -260,7 +274,7 @@ extension TrainingConfig {
             try check(value, against: schemaNode, path: override.key)
         } else {
             value = try parseLeaf(override.value, kind: leafKind(schemaNode, path: override.key),
-                                  optional: schemaNode == .null, path: override.key)
+                                  optional: isOptional(schemaNode, override.key), path: override.key)
         }
         root = setting(value, at: parts[...], in: root)
         // The run's length is steps or max_tokens: setting one clears the other.
