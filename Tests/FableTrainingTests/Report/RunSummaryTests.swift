@@ -165,4 +165,21 @@ struct RunTableTests {
         #expect(lines[2].hasPrefix("1  b      0.003     0    2.6000"))
         #expect(lines[5].contains("no metrics"))
     }
+
+    @Test("runs are put in the order of the numeric setting that varies")
+    func orderBySettings() throws {
+        let (_, runs) = try sweep()
+        let shuffled = [runs[2], runs[3], runs[0], runs[1]]
+        // seed varies too but comes after lr among the columns; lr decides.
+        #expect(HyperparameterColumns.orderedBySettings(shuffled).map(\.name) == ["a", "b", "c", "empty"])
+    }
+
+    @Test("ranking by training loss leads with the training columns; unlogged columns are left out")
+    func trainingColumns() throws {
+        let (_, runs) = try sweep()
+        let table = RunTable(runs: runs, metric: .trainLoss)
+        #expect(table.columns.map(\.title) == ["#", "run", "best train", "at step", "final train", "best val", "final val", "steps", "status"])
+        #expect(table.runs.map(\.name) == ["b", "c", "a", "empty"])
+    }
 }
+
