@@ -83,4 +83,17 @@ struct HTMLReportTests {
         let byVal = HTMLReport(runs: [a, b])
         #expect(byVal.table.runs.map(\.name) == ["b", "a"])
     }
+
+    @Test("a run without validation is still drawn bold beside runs with it")
+    func mixedValidation() throws {
+        let folder = TemporaryFolder()
+        let a = try RunSummary.load(try folder.run("with", lines: [#"{"step":1,"train_loss":5,"val_loss":5.5}"#, #"{"step":2,"train_loss":3,"val_loss":3.5}"#]))
+        let b = try RunSummary.load(try folder.run("without", lines: [#"{"step":1,"train_loss":5}"#, #"{"step":2,"train_loss":2}"#]))
+        let chart = ReportCharts(runs: [a, b], options: ReportOptions()).lossChart(.steps)
+        let legend = chart.series.filter(\.inLegend)
+        #expect(legend.map(\.name) == ["with", "without"])
+        #expect(legend.allSatisfy { $0.points.count == 2 })
+        #expect(legend[1].points.map(\.y) == [5, 2])
+    }
 }
+
