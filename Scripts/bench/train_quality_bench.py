@@ -34,8 +34,8 @@ CONFIG = {
     "optimizer": {"kind": "adamw", "lr": 0.003, "betas": [0.9, 0.95], "eps": 1e-8, "weight_decay": 0.1},
     "schedule": {"kind": "cosine", "warmup_steps": 50, "min_lr_ratio": 0.1},
     "batch_size": 16,
-    "max_tokens": 2_048_000,
-    "eval_interval": 100,
+    "max_tokens": 1_024_000,
+    "eval_interval": 50,
     "eval_batches": 8,
     "full_eval": True,
     "checkpoint_interval": 0,
@@ -62,7 +62,8 @@ def prepare(args, work):
     cut = len(text) if cut < 0 else cut + len(separator)
     halves = {"train": text[:cut], "val": text[cut:]}
     paths = {}
-    has_encode = subprocess.run([args.fable, "tokenizer", "encode", "--help"], capture_output=True).returncode == 0
+    listing = subprocess.run([args.fable, "tokenizer", "--help"], capture_output=True, text=True).stdout
+    has_encode = any(line.strip().startswith("encode") for line in listing.splitlines())
     for name, part in halves.items():
         text_file = os.path.join(work, f"{name}.txt")
         with open(text_file, "w", encoding="utf-8") as f:

@@ -39,6 +39,11 @@ struct BenchTrainStep: ParsableCommand {
     @Flag(help: "Print one JSON object per batch size instead of a table.")
     var json = false
 
+    @Flag(help: ArgumentHelp(
+        "Also time one evaluation, one checkpoint and one metrics line, and give their share of a run at the "
+            + "training preset's intervals (the preset named like the model, else tinystories-17m)."))
+    var overhead = false
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
@@ -90,6 +95,64 @@ struct BenchTrainStep: ParsableCommand {
                 print(line)
             }
             fflush(stdout)
+        }
+        if overhead { try measureOverhead(modelConfig, name: selection.0, data: data) }
+    }
+
+    /// Times the periodic work of a run (evaluation, checkpoint, metrics line) and prints
+    /// its share of a run at the training preset's intervals.
+    func measureOverhead(_ modelConfig: ModelConfig, name: String, data: TokenDataset) throws {
+        let presetName = TrainingConfig.presets.contains { $0.name == name } ? name : "tinystories-17m"
+        var config = try TrainingConfig.preset(named: presetName)
+        config.model = modelConfig
+        config.threads = threads
+        config.steps = 1_000_000
+        let trainer = try Trainer(config: config, train: data, val: data)
+        for _ in 0..<warmup { try trainer.trainStep() }
+        var stepSeconds: [Double] = []
+        for _ in 0..<steps { stepSeconds.append(try trainer.trainStep().seconds) }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fable-bench-overhead-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func seconds(_ repeats: Int, _ body: () throws -> Void) rethrows -> Double {
+            var samples: [Double] = []
+            for _ in 0..<repeats {
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+            }
+            return Self.median(samples)
+        }
+        let step = Self.median(stepSeconds)
+        let evaluation = try seconds(2) { _ = try trainer.evaluate() }
+        let checkpoint = try seconds(2) {
+            try trainer.saveCheckpoint(to: folder.appendingPathComponent("step.safetensors"), wallSeconds: 1)
+        }
+        let writer = try MetricsLogWriter(url: folder.appendingPathComponent("metrics.jsonl"))
+        let progress = ProgressDisplay(total: 1000, label: "train", style: .plain, clock: { 0 }, sink: { _ in })
+        let log = try seconds(20) {
+            try writer.append(MetricsRecord(step: 10, tokens: 1, wallSeconds: 1, lr: 1e-3, trainLoss: 3, gradNorm: 1,
+                                            tokensPerSecond: 1))
+            progress.update(completed: 10, fields: ["loss": "3.000"])
+        }
+        let perStep = (config.evalInterval > 0 ? evaluation / Double(config.evalInterval) : 0)
+            + (config.checkpointInterval > 0 ? checkpoint / Double(config.checkpointInterval) : 0)
+            + log / Double(config.logInterval)
+        let evalShare = config.evalInterval > 0 ? evaluation / Double(config.evalInterval) / step : 0
+        let checkpointShare = config.checkpointInterval > 0 ? checkpoint / Double(config.checkpointInterval) / step : 0
+        let logShare = log / Double(config.logInterval) / step
+        if json {
+            print("{\"overhead_preset\":\"\(presetName)\",\"batch\":\(config.batchSize),\"step_ms\":\(step * 1e3),"
+                + "\"eval_ms\":\(evaluation * 1e3),\"checkpoint_ms\":\(checkpoint * 1e3),\"log_ms\":\(log * 1e3),"
+                + "\"overhead_fraction\":\(perStep / step)}")
+        } else {
+            print("")
+            print("overhead at \(presetName)'s intervals (batch \(config.batchSize); eval \(config.evalBatches) batches every "
+                + "\(config.evalInterval) steps, checkpoint every \(config.checkpointInterval), metrics line every \(config.logInterval)):")
+            print(String(format: "  step %.1f ms; evaluation %.1f ms (%.3f%%), checkpoint %.1f ms (%.3f%%), metrics line %.3f ms (%.4f%%)",
+                         step * 1e3, evaluation * 1e3, evalShare * 100, checkpoint * 1e3, checkpointShare * 100,
+                         log * 1e3, logShare * 100))
+            print(String(format: "  total overhead: %.2f%% of a run", perStep / step * 100))
         }
     }
 
