@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
             BenchGEMM.self,
             BenchOps.self,
             BenchTrainStep.self,
+            BenchOptimizer.self,
         ]
     )
 }
