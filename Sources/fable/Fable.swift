@@ -11,6 +11,7 @@ struct Fable: ParsableCommand {
             Info.self,
             Accounting.self,
             ModelConfigCommand.self,
+            BenchCommand.self,
         ]
     )
 }

@@ -1,0 +1,12 @@
+import ArgumentParser
+
+/// `fable bench`: timings of Fable's kernels, for BENCHMARKS.md.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time Fable's compute kernels (use a release build: swift build -c release).",
+        subcommands: [
+            BenchModel.self,
+        ]
+    )
+}
