@@ -120,7 +120,8 @@ extension BLASLibrary {
         if let path = environment["FABLE_BLAS"], !path.isEmpty {
             return load(path: path).mapError { error in
                 if case .notFound(let attempts) = error {
-                    return .overrideFailed(path: path, reason: attempts.first ?? "not found")
+                    let reason = attempts.first.map { shorten($0, path: path) } ?? "not found"
+                    return .overrideFailed(path: path, reason: reason)
                 }
                 return error
             }
