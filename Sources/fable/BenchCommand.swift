@@ -7,6 +7,7 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time Fable's compute kernels (use a release build: swift build -c release).",
         subcommands: [
             BenchModel.self,
+            BenchGEMM.self,
         ]
     )
 }
