@@ -10,6 +10,8 @@ struct Info: ParsableCommand {
     func run() throws {
         print("fable \(Fable.configuration.version)")
         print("threads: \(Parallel.threadCount) (FABLE_THREADS overrides)")
-        print("gemm:    \(GEMM.backend.name)")
+        let selection = GEMM.defaultSelection
+        print("gemm:    \(selection.backend.name)")
+        print("         chosen because \(selection.reason) (FABLE_GEMM=blas|swift|reference overrides, FABLE_BLAS=/path/to/lib picks the library)")
     }
 }

@@ -152,14 +152,17 @@ struct BLASGEMMTests {
             let items = 8
             let results = UnsafeMutableBufferPointer<Float>.allocate(capacity: items)
             defer { results.deallocate() }
-            #expect(!backend.library.isPinnedToSingleThread)
+            // Pinning is process-wide and other suites (attention) pin concurrently, so
+            // only the state inside this region is checked.
+            var pinnedInside = false
             GEMM.forEachChunk(items) { range in
+                if range.lowerBound == 0 { pinnedInside = backend.library.isPinnedToSingleThread }
                 for item in range {
                     results[item] = test.check(GEMM.backend, threads: 1).error
                 }
             }
             #expect(results.allSatisfy { $0 < 1e-5 })
-            #expect(!backend.library.isPinnedToSingleThread)
+            #expect(pinnedInside)
         }
     }
 }
@@ -195,21 +198,8 @@ struct GEMMSelectionTests {
 
     @Test("auto picks BLAS exactly when a library loads")
     func automatic() {
-        let backend = GEMM.select(environment: [:]).backend
-        #expect((backend is BLASBackend) == (loadedBLAS != nil))
-    }
-
-    @Test("OpenBLAS core hint: SkylakeX only on AMD with AVX-512, never over the user's choice")
-    func coreTypeHint() {
-        let zen5 = "vendor_id\t: AuthenticAMD\nflags\t\t: fpu sse avx2 avx512f avx512dq avx512cd avx512bw avx512vl\n"
-        let zen3 = "vendor_id\t: AuthenticAMD\nflags\t\t: fpu sse avx2 fma\n"
-        let intel = "vendor_id\t: GenuineIntel\nflags\t\t: avx512f avx512dq avx512cd avx512bw avx512vl\n"
-        #expect(BLASLibrary.suggestedCoreType(cpuinfo: zen5) == "SkylakeX")
-        #expect(BLASLibrary.suggestedCoreType(cpuinfo: zen3) == nil)
-        #expect(BLASLibrary.suggestedCoreType(cpuinfo: intel) == nil)
-        #expect(BLASLibrary.suggestedOpenBLASCoreType(environment: ["OPENBLAS_CORETYPE": "Zen"]) == nil)
-        #expect(BLASLibrary.suggestedOpenBLASCoreType(environment: ["FABLE_OPENBLAS_CORETYPE": "auto"]) == nil)
-        #expect(BLASLibrary.suggestedOpenBLASCoreType(environment: ["FABLE_OPENBLAS_CORETYPE": "Haswell"]) == "Haswell")
+        let loads = (try? BLASLibrary.load(environment: [:]).get()) != nil
+        #expect((GEMM.select(environment: [:]).backend is BLASBackend) == loads)
     }
 }
 

@@ -1,0 +1,170 @@
+import ArgumentParser
+import Foundation
+import FableTensor
+
+/// `fable bench gemm`: GFLOP/s of each matrix-multiply backend at the training shapes of
+/// the 17M-parameter TinyStories model (8192 rows = batch 32 x context 256).
+struct BenchGEMM: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gemm",
+        abstract: "Time matrix products at the 17M TinyStories model's training shapes.",
+        discussion: """
+            Each Linear layer (weight W of shape out x in, as in PyTorch) runs three products \
+            per step: forward Y = X W^T, backward dX = dY W and dW = dY^T X, with X of \
+            8192 rows. The figure is the median over the repeats after one warm-up run.
+            Scripts/bench/gemm_bench.py runs PyTorch at the same shapes beside this.
+            """
+    )
+
+    enum BackendOption: String, ExpressibleByArgument, CaseIterable {
+        case blas, swift, all
+    }
+
+    @Option(help: "Backends to time: blas, swift or all (BLAS is skipped with a note if none loads).")
+    var backend: BackendOption = .all
+
+    @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
+    var threads: Int = Parallel.threadCount
+
+    @Option(name: .customLong("repeat"), help: "Timed runs per shape and backend, after one warm-up.")
+    var repeats: Int = 5
+
+    @Option(help: "Rows of X, batch x context.")
+    var rows: Int = 8192
+
+    @Flag(help: "Print one JSON object per measurement instead of a table.")
+    var json = false
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
+        guard rows >= 1 else { throw ValidationError("--rows must be at least 1, got \(rows)") }
+    }
+
+    func run() throws {
+        Parallel.threadCount = threads
+        var backends: [any GEMMBackend] = []
+        if backend != .swift {
+            switch BLASLibrary.load() {
+            case .success(let library):
+                backends.append(BLASBackend(library: library))
+            case .failure(let error):
+                if backend == .blas { throw BenchError(message: "--backend blas: \(error)") }
+                if !json { print("note: skipping BLAS: \(error)") }
+            }
+        }
+        if backend != .blas { backends.append(SIMDGEMM()) }
+
+        if !json {
+            print("threads: \(threads), repeats: \(repeats) (median GFLOP/s after one warm-up)")
+            for backend in backends { print("\(label(backend)): \(backend.name)") }
+            let header = ["product".padding(toLength: 38, withPad: " ", startingAt: 0)]
+                + backends.map { label($0).leftPadded(12) }
+            print(header.joined())
+        }
+        for shape in GEMMBenchShape.trainingShapes(rows: rows) {
+            let operands = GEMMBenchOperands(shape)
+            defer { operands.deallocate() }
+            var figures: [Double] = []
+            for backend in backends {
+                let gflops = operands.measure(backend, threads: threads, repeats: repeats)
+                figures.append(gflops)
+                if json {
+                    print(#"{"product":"\#(shape.label)","m":\#(shape.m),"n":\#(shape.n),"k":\#(shape.k),"# +
+                          #""backend":"\#(label(backend))","threads":\#(threads),"gflops":\#(rounded(gflops))}"#)
+                }
+            }
+            if !json {
+                let cells = figures.map { String(format: "%.1f", $0).leftPadded(12) }
+                print(shape.label.padding(toLength: 38, withPad: " ", startingAt: 0) + cells.joined())
+            }
+        }
+    }
+
+    private func label(_ backend: any GEMMBackend) -> String {
+        backend is BLASBackend ? "blas" : "swift"
+    }
+
+    private func rounded(_ value: Double) -> String { String(format: "%.2f", value) }
+}
+
+// MARK: - Shapes
+
+/// One product to time: `C (m x n) = op(A) op(B)`.
+struct GEMMBenchShape {
+    let label: String
+    let transposeA: Bool, transposeB: Bool
+    let m: Int, n: Int, k: Int
+
+    /// Forward, input-gradient and weight-gradient products of each distinct Linear layer
+    /// of the 17M model (d_model 512, d_ff 1344, vocabulary 10000).
+    static func trainingShapes(rows: Int) -> [GEMMBenchShape] {
+        let layers = [(512, 512, "attn proj"), (512, 1344, "ffn w1/w3"), (1344, 512, "ffn w2"), (512, 10000, "lm_head")]
+        var shapes: [GEMMBenchShape] = []
+        for (inputs, outputs, _) in layers {
+            shapes.append(GEMMBenchShape(
+                label: "fwd  \(rows)x\(inputs) @ (\(outputs)x\(inputs))^T",
+                transposeA: false, transposeB: true, m: rows, n: outputs, k: inputs))
+            shapes.append(GEMMBenchShape(
+                label: "dX   \(rows)x\(outputs) @ \(outputs)x\(inputs)",
+                transposeA: false, transposeB: false, m: rows, n: inputs, k: outputs))
+            shapes.append(GEMMBenchShape(
+                label: "dW   (\(rows)x\(outputs))^T @ \(rows)x\(inputs)",
+                transposeA: true, transposeB: false, m: outputs, n: inputs, k: rows))
+        }
+        return shapes
+    }
+}
+
+/// Random operands for one shape, stored as the transposes say.
+struct GEMMBenchOperands {
+    let shape: GEMMBenchShape
+    let a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>
+    let lda: Int, ldb: Int
+
+    init(_ shape: GEMMBenchShape) {
+        self.shape = shape
+        lda = shape.transposeA ? shape.m : shape.k
+        ldb = shape.transposeB ? shape.k : shape.n
+        a = .allocate(capacity: shape.m * shape.k)
+        b = .allocate(capacity: shape.k * shape.n)
+        c = .allocate(capacity: shape.m * shape.n)
+        var rng = RandomGenerator(seed: 1)
+        for i in 0..<(shape.m * shape.k) { a[i] = Float(rng.nextNormal()) }
+        for i in 0..<(shape.k * shape.n) { b[i] = Float(rng.nextNormal()) }
+        c.initialize(repeating: 0, count: shape.m * shape.n)
+    }
+
+    func deallocate() {
+        a.deallocate(); b.deallocate(); c.deallocate()
+    }
+
+    /// Median GFLOP/s over `repeats` timed runs after one warm-up.
+    func measure(_ backend: any GEMMBackend, threads: Int, repeats: Int) -> Double {
+        func once() -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
+            backend.sgemm(
+                transposeA: shape.transposeA, transposeB: shape.transposeB,
+                m: shape.m, n: shape.n, k: shape.k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
+                beta: 0, c: c, ldc: shape.n, threads: threads)
+            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        }
+        _ = once()
+        let times = (0..<repeats).map { _ in once() }.sorted()
+        let median = times.count % 2 == 1
+            ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
+        return 2 * Double(shape.m) * Double(shape.n) * Double(shape.k) / median / 1e9
+    }
+}
+
+/// A failure while benchmarking, reported by the CLI as "Error: message" with exit code 1.
+struct BenchError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+extension String {
+    fileprivate func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
