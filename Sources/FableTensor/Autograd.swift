@@ -89,6 +89,19 @@ extension Tensor {
         return result
     }
 
+    /// Makes `output`'s gradient buffer this tensor's gradient, without copying, when this
+    /// tensor requires grad, has no gradient yet and `output` holds the same number of
+    /// elements. Only valid once `output`'s own backward step is running (nothing writes
+    /// its gradient afterwards). Returns false when it did not apply.
+    func adoptGrad(from output: Tensor) -> Bool {
+        guard requiresGrad, gradStorage == nil, !gradIsExternal, output.count == count,
+              let storage = output.gradStorage, output.gradHasValues else { return false }
+        gradStorage = storage
+        gradOffset = output.gradOffset
+        gradHasValues = true
+        return true
+    }
+
     /// Adds `source` (count elements) into this tensor's gradient.
     func accumulateGrad(adding source: UnsafePointer<Float>) {
         accumulateGrad { grad, accumulate in
