@@ -33,7 +33,7 @@ public enum Vector {
     /// 2^n (1 + poly(r)) with the degree-5 polynomial of Arm's optimized-routines `v_expf`
     /// (about 1.5 ulp; the tests check it against libm). Inputs below -87.3 give 0, above
     /// 88.7 are clamped.
-    @inline(__always)
+    @_transparent  // always inlined: a call per eight lanes costs more than the lanes
     public static func exp(_ x: V) -> V {
         let clamped = maximum(minimum(x, V(repeating: 88.7)), V(repeating: -87.3))
         // n = round(x / ln 2) via the 1.5 * 2^23 trick (no SSE4.1 rounding needed).
