@@ -14,14 +14,14 @@ extension Tensor {
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
                 let x = Vector.load(ap + i)
-                let s = 1 / (1 + Vector.exp(-x))
+                let s = Vector.sigmoid(x)
                 if let sp { Vector.store(s, sp + i) }
                 Vector.store(x * s * Vector.load(bp + i), yp + i)
                 i += 8
             }
             while i < r.upperBound {
                 let x = ap[i]
-                let s = 1 / (1 + Vector.exp(-x))
+                let s = Vector.sigmoid(Vector.V(repeating: x))[0]
                 sp?[i] = s
                 yp[i] = x * s * bp[i]
                 i += 1

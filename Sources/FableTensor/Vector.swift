@@ -35,6 +35,13 @@ public enum Vector {
     /// 88.7 are clamped.
     @_transparent  // always inlined: a call per eight lanes costs more than the lanes
     public static func exp(_ x: V) -> V {
+        expClamped(x).replacing(with: 0, where: x .< -87.3)
+    }
+
+    /// e^x for eight lanes with the input clamped to [-87.3, 88.7] (so never 0 or ∞);
+    /// enough where the result only feeds 1 / (1 + e), as in sigmoid.
+    @_transparent
+    public static func expClamped(_ x: V) -> V {
         let clamped = maximum(minimum(x, V(repeating: 88.7)), V(repeating: -87.3))
         // n = round(x / ln 2) via the 1.5 * 2^23 trick (no SSE4.1 rounding needed).
         let shifted = clamped * 1.442_695_040_888_963_4 + 12_582_912.0
@@ -46,7 +53,13 @@ public enum Vector {
         let poly = r * 0x1.FFFFECp-1 + q * r2
         let bits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- 0x4B40_0000
         let scale = unsafeBitCast((bits &+ 127) &<< 23, to: V.self)
-        return (scale + poly * scale).replacing(with: 0, where: x .< -87.3)
+        return scale + poly * scale
+    }
+
+    /// 1 / (1 + e^-x) for eight lanes.
+    @_transparent
+    public static func sigmoid(_ x: V) -> V {
+        1 / (1 + expClamped(-x))
     }
 
     /// e^x for one value, with the same polynomial as the vector version.
