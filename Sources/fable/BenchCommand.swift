@@ -11,6 +11,8 @@ struct BenchCommand: ParsableCommand {
             BenchOps.self,
             BenchTrainStep.self,
             BenchOptimizer.self,
+            BenchGEMM.self,
+            BenchOps.self,
         ]
     )
 }
