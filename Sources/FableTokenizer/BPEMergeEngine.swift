@@ -172,8 +172,8 @@ struct BPEMergeEngine {
     // MARK: - Merging
 
     /// Makes up to `maxMerges` merges and returns them in order.
-    mutating func run(maxMerges: Int, progress: (Int) -> Void) -> [BPETrainingResult.Merge] {
-        var merges: [BPETrainingResult.Merge] = []
+    mutating func run(maxMerges: Int, progress: (Int) -> Void) -> [MergePair] {
+        var merges: [MergePair] = []
         merges.reserveCapacity(max(0, maxMerges))
         let reportEvery = max(1, maxMerges / 100)
         progress(0)
@@ -182,7 +182,7 @@ struct BPEMergeEngine {
             guard top.count == pairCount[pair], top.count > 0 else { continue }  // stale entry
             let left = pairLeft[pair], right = pairRight[pair]
             let leftBytes = tokens.bytes(left), rightBytes = tokens.bytes(right)
-            merges.append(BPETrainingResult.Merge(left: leftBytes, right: rightBytes))
+            merges.append(MergePair(leftBytes, rightBytes))
             let joined = leftBytes + rightBytes
             let symbol: Int32
             if let existing = idForBytes[joined] {

@@ -98,72 +98,64 @@ public struct BPETrainer: Sendable {
     func train(source: ByteSource, progress: ((Progress) -> Void)?) throws -> BPETrainingResult {
         let clock = ContinuousClock()
         let pretokenStart = clock.now
-        let counted = try countPretokens(source: source, progress: progress)
-        let pretokenTime = clock.now - pretokenStart
-
-        let mergeStart = clock.now
         let specials = configuration.specialTokens
         let maxMerges = configuration.vocabSize - 256 - specials.count
-        var engine = BPEMergeEngine(counts: counted.counts, firstByteId: specials.count,
+        var engine: BPEMergeEngine
+        var statistics: BPETrainingStatistics
+        var mergeStart = clock.now
+        do {
+            // The counts are released once the engine has its own copy of the words.
+            let counted = try countPretokens(source: source, progress: progress)
+            statistics = BPETrainingStatistics(
+                inputBytes: counted.inputBytes,
+                pretokens: counted.pretokens,
+                distinctPretokens: counted.counts.count,
+                chunks: counted.chunks,
+                invalidUTF8Replacements: counted.replacements,
+                firstInvalidUTF8Offset: counted.firstInvalidOffset,
+                pretokenizeSeconds: (clock.now - pretokenStart).seconds,
+                mergeSeconds: 0)
+            mergeStart = clock.now
+            engine = BPEMergeEngine(counts: counted.counts, firstByteId: specials.count,
                                     vocabCapacity: configuration.vocabSize)
+        }
         defer { engine.deallocate() }
         let merged = engine.run(maxMerges: maxMerges) { done in
             progress?(.merging(done: done, total: maxMerges))
         }
-        let mergeTime = clock.now - mergeStart
+        statistics.mergeSeconds = (clock.now - mergeStart).seconds
 
-        var vocabulary: [[UInt8]] = specials.map { Array($0.utf8) }
-        vocabulary += (0..<256).map { [UInt8($0)] }
-        vocabulary += merged.map { $0.left + $0.right }
-        let statistics = BPETrainingStatistics(
-            inputBytes: counted.inputBytes,
-            pretokens: counted.pretokens,
-            distinctPretokens: counted.counts.count,
-            chunks: counted.chunks,
-            invalidUTF8Replacements: counted.replacements,
-            firstInvalidUTF8Offset: counted.firstInvalidOffset,
-            pretokenizeSeconds: pretokenTime.seconds,
-            mergeSeconds: mergeTime.seconds)
-        return BPETrainingResult(vocabulary: vocabulary, merges: merged, specialTokens: specials,
-                                 statistics: statistics)
+        var tokens: [[UInt8]] = specials.map { Array($0.utf8) }
+        tokens += (0..<256).map { [UInt8($0)] }
+        tokens += merged.map(\.merged)
+        return BPETrainingResult(
+            vocabulary: Vocabulary(tokens: tokens, mergePairs: merged, specialTokens: specials),
+            statistics: statistics)
     }
 }
 
 // MARK: - Result
 
-/// A trained byte-level BPE tokenizer.
+/// A trained byte-level BPE tokenizer and how the training went.
 public struct BPETrainingResult: Sendable, Equatable {
-    /// One merge: the two byte strings joined, in the order they were learned.
-    public struct Merge: Sendable, Equatable, Hashable {
-        public var left: [UInt8]
-        public var right: [UInt8]
-
-        public init(left: [UInt8], right: [UInt8]) {
-            self.left = left
-            self.right = right
-        }
-    }
-
-    /// Token id → bytes: the special tokens, the 256 bytes, then one token per merge.
-    public var vocabulary: [[UInt8]]
-    /// The merges, first learned first.
-    public var merges: [Merge]
-    /// The special tokens (ids `0..<specialTokens.count`).
-    public var specialTokens: [String]
+    /// The tokens (special tokens, the 256 bytes, then one per merge), the merges in the
+    /// order they were learned, and the special tokens. Save it with `save(to:)`.
+    public var vocabulary: Vocabulary
     /// Sizes and timings of the run.
     public var statistics: BPETrainingStatistics
 
     /// The longest token's id and bytes (ties: the lowest id).
     public var longestToken: (id: Int, bytes: [UInt8])? {
         var best: (id: Int, bytes: [UInt8])?
-        for (id, bytes) in vocabulary.enumerated() where bytes.count > (best?.bytes.count ?? -1) {
+        for (id, bytes) in vocabulary.tokens.enumerated() where bytes.count > (best?.bytes.count ?? -1) {
             best = (id, bytes)
         }
         return best
     }
 
+    /// Results are equal when their vocabularies are (timings differ between runs).
     public static func == (lhs: BPETrainingResult, rhs: BPETrainingResult) -> Bool {
-        lhs.vocabulary == rhs.vocabulary && lhs.merges == rhs.merges && lhs.specialTokens == rhs.specialTokens
+        lhs.vocabulary == rhs.vocabulary
     }
 }
 

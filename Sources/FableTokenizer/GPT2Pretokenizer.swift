@@ -191,7 +191,7 @@ extension GPT2Pretokenizer {
 
 extension GPT2Pretokenizer {
     /// The class of every Unicode scalar: a 128-entry table for ASCII and a two-stage table
-    /// (256-scalar blocks, identical blocks shared) for the rest, built once from
+    /// (256-scalar blocks, uniform blocks shared) for the rest, built once from
     /// ``unicodeClassRanges``. Never freed: it lives as long as the process.
     final class ScalarClassTable: @unchecked Sendable {
         static let shared = ScalarClassTable(ranges: unicodeClassRanges)
@@ -205,35 +205,46 @@ extension GPT2Pretokenizer {
 
         static let blockCount = 0x110000 >> 8
 
-        init(ranges: String) {
-            var flat = [UInt8](repeating: ScalarClass.other, count: 0x110000)
-            for entry in ranges.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+        init(ranges text: String) {
+            // Parse "FIRST-LAST:CLASS" entries (sorted, non-overlapping).
+            var ranges: [(first: Int, last: Int, cls: UInt8)] = []
+            for entry in text.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
                 let parts = entry.split(whereSeparator: { $0 == "-" || $0 == ":" })
                 guard parts.count == 3, let first = Int(parts[0], radix: 16), let last = Int(parts[1], radix: 16),
-                      let cls = UInt8(parts[2]), first <= last, last < 0x110000
+                      let cls = UInt8(parts[2]), first <= last, (last < 0x110000),
+                      (first > (ranges.last?.last ?? -1))
                 else { preconditionFailure("malformed generated Unicode range \(entry)") }
-                for scalar in first...last { flat[scalar] = cls }
+                ranges.append((first, last, cls))
             }
-            ascii = .allocate(capacity: 128)
-            for k in 0..<128 { ascii[k] = flat[k] }
+            // Blocks 0...3 are uniform (every scalar of class 0...3); mixed blocks follow.
+            var blocks = [UInt8](repeating: 0, count: 4 << 8)
+            for cls in 1..<4 { for k in 0..<256 { blocks[(cls << 8) + k] = UInt8(cls) } }
             stage1 = .allocate(capacity: Self.blockCount)
-            var blocks: [[UInt8]] = []
-            var index: [[UInt8]: UInt16] = [:]
+            var next = 0  // the first range that may touch the current block
             for block in 0..<Self.blockCount {
-                let content = Array(flat[(block << 8)..<((block + 1) << 8)])
-                if let known = index[content] {
-                    stage1[block] = known
+                let low = block << 8, high = low + 255
+                while next < ranges.count && ranges[next].last < low { next += 1 }
+                if next == ranges.count || ranges[next].first > high {
+                    stage1[block] = 0
+                } else if ranges[next].first <= low && ranges[next].last >= high {
+                    stage1[block] = UInt16(ranges[next].cls)
                 } else {
-                    let id = UInt16(blocks.count)
-                    index[content] = id
-                    blocks.append(content)
-                    stage1[block] = id
+                    var content = [UInt8](repeating: 0, count: 256)
+                    var k = next
+                    while k < ranges.count && ranges[k].first <= high {
+                        for scalar in max(low, ranges[k].first)...min(high, ranges[k].last) {
+                            content[scalar - low] = ranges[k].cls
+                        }
+                        k += 1
+                    }
+                    stage1[block] = UInt16(blocks.count >> 8)
+                    blocks += content
                 }
             }
-            stage2 = .allocate(capacity: blocks.count << 8)
-            for (id, content) in blocks.enumerated() {
-                for k in 0..<256 { stage2[(id << 8) + k] = content[k] }
-            }
+            stage2 = .allocate(capacity: blocks.count)
+            stage2.initialize(from: blocks, count: blocks.count)
+            ascii = .allocate(capacity: 128)
+            for k in 0..<128 { ascii[k] = stage2[Int(stage1[0]) << 8 | k] }
         }
 
         /// The class of `scalar` (< 0x110000).

@@ -75,7 +75,7 @@ final class PretokenCounts {
             if stored == 0 { break }
             let entry = entries[stored - 1]
             if entry.hash == hash && entry.length == length
-                && (length == 0 || memcmp(arena + entry.offset, key.baseAddress!, length) == 0) {
+                && (length == 0 || Self.equal(arena + entry.offset, key.baseAddress!, length)) {
                 entries[stored - 1].count += addend
                 return
             }
@@ -135,6 +135,31 @@ final class PretokenCounts {
     }
 
     // MARK: - Hashing
+
+    /// Whether `length` bytes at `a` and `b` are equal; short keys (the common case) are
+    /// compared with overlapping word loads instead of a call to memcmp.
+    @inline(__always)
+    static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        if length >= 8 {
+            if length > 32 { return memcmp(a, b, length) == 0 }
+            var offset = 0
+            while offset + 8 <= length {
+                if ra.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                    != rb.loadUnaligned(fromByteOffset: offset, as: UInt64.self) { return false }
+                offset += 8
+            }
+            return offset == length
+                || ra.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+                    == rb.loadUnaligned(fromByteOffset: length - 8, as: UInt64.self)
+        }
+        if length >= 4 {
+            return ra.loadUnaligned(as: UInt32.self) == rb.loadUnaligned(as: UInt32.self)
+                && ra.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+                    == rb.loadUnaligned(fromByteOffset: length - 4, as: UInt32.self)
+        }
+        return a[0] == b[0] && a[length >> 1] == b[length >> 1] && a[length - 1] == b[length - 1]
+    }
 
     /// A fast 64-bit hash of a short byte string (wyhash-style multiply-mix over 8-byte words;
     /// short tails are read as overlapping words so no byte outside `key` is touched).

@@ -9,6 +9,7 @@ struct Fable: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Info.self,
+            TokenizerCommand.self,
         ]
     )
 }

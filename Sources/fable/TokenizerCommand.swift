@@ -6,6 +6,7 @@ struct TokenizerCommand: ParsableCommand {
         commandName: "tokenizer",
         abstract: "Train a byte-level BPE tokenizer, encode and decode text with it.",
         subcommands: [
+            TokenizerTrain.self,
         ]
     )
 }

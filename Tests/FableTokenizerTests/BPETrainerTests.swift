@@ -3,29 +3,6 @@ import Testing
 import FableTestSupport
 @testable import FableTokenizer
 
-/// GPT-2's byte-to-unicode table, only to read the CS336 reference files in these tests.
-enum ReferenceBytes {
-    static let byteForCharacter: [Character: UInt8] = {
-        var printable = Array(33...126) + Array(161...172) + Array(174...255)
-        var codes = printable
-        var extra = 0
-        for byte in 0..<256 where !printable.contains(byte) {
-            printable.append(byte)
-            codes.append(256 + extra)
-            extra += 1
-        }
-        var table: [Character: UInt8] = [:]
-        for (byte, code) in zip(printable, codes) {
-            table[Character(Unicode.Scalar(UInt32(code))!)] = UInt8(byte)
-        }
-        return table
-    }()
-
-    static func decode(_ token: String) -> [UInt8] {
-        token.map { byteForCharacter[$0]! }
-    }
-}
-
 @Suite("BPE trainer")
 struct BPETrainerTests {
     private func train(_ text: String, vocabSize: Int, specials: [String] = ["<|endoftext|>"],
@@ -40,23 +17,17 @@ struct BPETrainerTests {
         let trainer = try BPETrainer(.init(vocabSize: 500, specialTokens: ["<|endoftext|>"], threads: 2))
         let result = try trainer.train(file: TestData.shared("fixtures/corpus.en").path)
 
-        let mergesText = try String(contentsOf: TestData.shared("fixtures/train-bpe-reference-merges.txt"), encoding: .utf8)
-        let expectedMerges = mergesText.split(separator: "\n").map { line -> BPETrainingResult.Merge in
-            let parts = line.split(separator: " ")
-            return .init(left: ReferenceBytes.decode(String(parts[0])), right: ReferenceBytes.decode(String(parts[1])))
-        }
-        #expect(result.merges.count == expectedMerges.count)
-        #expect(result.merges == expectedMerges)
-
-        let vocabData = try Data(contentsOf: TestData.shared("fixtures/train-bpe-reference-vocab.json"))
-        let reference = try JSONDecoder().decode([String: Int].self, from: vocabData)
-        let expectedValues = Set(reference.keys.map { key -> [UInt8] in
-            key == "<|endoftext|>" ? Array(key.utf8) : ReferenceBytes.decode(key)
-        })
-        #expect(result.vocabulary.count == 500)
-        #expect(Set(result.vocabulary) == expectedValues)
-        #expect(result.vocabulary[0] == Array("<|endoftext|>".utf8))
-        #expect(result.vocabulary[1] == [0] && result.vocabulary[256] == [255])
+        // The reference files are in GPT-2's byte-to-unicode form.
+        let reference = try Vocabulary.load(
+            vocabJSON: TestData.shared("fixtures/train-bpe-reference-vocab.json"),
+            merges: TestData.shared("fixtures/train-bpe-reference-merges.txt"),
+            specialTokens: ["<|endoftext|>"])
+        #expect(reference.merges.count == 243)
+        #expect(result.vocabulary.merges == reference.merges)
+        #expect(result.vocabulary.tokens.count == 500)
+        #expect(Set(result.vocabulary.tokens) == Set(reference.tokens))
+        #expect(result.vocabulary.tokens[0] == Array("<|endoftext|>".utf8))
+        #expect(result.vocabulary.tokens[1] == [0] && result.vocabulary.tokens[256] == [255])
     }
     // MARK: - Golden cases from the naive Python trainer
 
@@ -90,18 +61,18 @@ struct BPETrainerTests {
         for golden in cases {
             let input = Self.hexBytes(golden.inputHex)
             let expected = golden.mergesHex.map {
-                BPETrainingResult.Merge(left: Self.hexBytes($0[0]), right: Self.hexBytes($0[1]))
+                MergePair(Self.hexBytes($0[0]), Self.hexBytes($0[1]))
             }
             var results: [BPETrainingResult] = []
             for (threads, chunkSize) in [(1, nil), (3, 64), (2, 1), (4, 500)] as [(Int, Int?)] {
                 let trainer = try BPETrainer(.init(vocabSize: golden.vocabSize, specialTokens: golden.specialTokens,
                                                    threads: threads, chunkSize: chunkSize))
                 let result = try trainer.train(bytes: input)
-                #expect(result.merges == expected, "\(golden.name), threads \(threads), chunk \(chunkSize ?? 0)")
+                #expect(result.vocabulary.merges == expected, "\(golden.name), threads \(threads), chunk \(chunkSize ?? 0)")
                 results.append(result)
             }
             #expect(results.allSatisfy { $0 == results[0] }, "\(golden.name)")
-            let vocabulary = results[0].vocabulary
+            let vocabulary = results[0].vocabulary.tokens
             #expect(vocabulary.count == golden.specialTokens.count + 256 + expected.count)
             #expect(Array(vocabulary.prefix(golden.specialTokens.count)) == golden.specialTokens.map { Array($0.utf8) })
         }
@@ -113,8 +84,8 @@ struct BPETrainerTests {
     func specialsNeverMerged() throws {
         let text = String(repeating: "ab<|endoftext|>ab<|endoftext|><|endoftext|>", count: 50)
         let result = try train(text, vocabSize: 300)
-        #expect(result.merges == [.init(left: Array("a".utf8), right: Array("b".utf8))])
-        for token in result.vocabulary.dropFirst(257) {
+        #expect(result.vocabulary.merges == [MergePair(Array("a".utf8), Array("b".utf8))])
+        for token in result.vocabulary.tokens.dropFirst(257) {
             #expect(!String(decoding: token, as: UTF8.self).contains("<|"))
         }
     }
@@ -122,11 +93,11 @@ struct BPETrainerTests {
     @Test("several special tokens take ids 0..<n in order")
     func severalSpecials() throws {
         let result = try train("hello<|pad|>hello<|sep|>world", vocabSize: 262, specials: ["<|sep|>", "<|pad|>", "<|x|>"])
-        #expect(result.vocabulary[0] == Array("<|sep|>".utf8))
-        #expect(result.vocabulary[1] == Array("<|pad|>".utf8))
-        #expect(result.vocabulary[2] == Array("<|x|>".utf8))
-        #expect(result.vocabulary[3] == [0])
-        #expect(result.specialTokens == ["<|sep|>", "<|pad|>", "<|x|>"])
+        #expect(result.vocabulary.tokens[0] == Array("<|sep|>".utf8))
+        #expect(result.vocabulary.tokens[1] == Array("<|pad|>".utf8))
+        #expect(result.vocabulary.tokens[2] == Array("<|x|>".utf8))
+        #expect(result.vocabulary.tokens[3] == [0])
+        #expect(result.vocabulary.specialTokens == ["<|sep|>", "<|pad|>", "<|x|>"])
     }
 
     @Test("a vocab size below 256 + specials is a clear error")
@@ -139,7 +110,7 @@ struct BPETrainerTests {
         #expect(error.description.contains("258"))
         // Exactly the minimum is fine: no merges.
         let result = try train("hello hello", vocabSize: 257)
-        #expect(result.merges.isEmpty && result.vocabulary.count == 257)
+        #expect(result.vocabulary.merges.isEmpty && result.vocabulary.tokens.count == 257)
     }
 
     @Test("bad options are typed errors")
@@ -161,11 +132,11 @@ struct BPETrainerTests {
     @Test("empty input gives the initial vocabulary and no merges")
     func emptyInput() throws {
         let result = try train("", vocabSize: 1000)
-        #expect(result.merges.isEmpty)
-        #expect(result.vocabulary.count == 257)
+        #expect(result.vocabulary.merges.isEmpty)
+        #expect(result.vocabulary.tokens.count == 257)
         #expect(result.statistics.inputBytes == 0 && result.statistics.pretokens == 0)
         let onlySpecials = try train("<|endoftext|><|endoftext|>", vocabSize: 1000)
-        #expect(onlySpecials.merges.isEmpty)
+        #expect(onlySpecials.vocabulary.merges.isEmpty)
     }
 
     @Test("missing files and directories are typed errors naming the path")
@@ -187,7 +158,7 @@ struct BPETrainerTests {
         #expect(result.statistics.invalidUTF8Replacements == 2)
         #expect(result.statistics.firstInvalidUTF8Offset == 3)
         let replaced = try trainer.train(bytes: Array(String(decoding: bytes, as: UTF8.self).utf8))
-        #expect(replaced.merges == result.merges)
+        #expect(replaced.vocabulary.merges == result.vocabulary.merges)
         #expect(replaced.statistics.invalidUTF8Replacements == 0)
     }
 
@@ -214,5 +185,17 @@ struct BPETrainerTests {
         #expect(longest.bytes == Array("<|endoftext|>".utf8))
         let withoutSpecials = try train(String(repeating: " hello", count: 20), vocabSize: 261, specials: [])
         #expect(withoutSpecials.longestToken?.bytes == Array(" hello".utf8))
+    }
+
+    @Test("a trained vocabulary saves and loads back unchanged")
+    func saveAndLoad() throws {
+        let text = String(repeating: "the cat sat on the mat<|endoftext|>naïve café 日本語 12345\n", count: 30)
+        let result = try train(text, vocabSize: 320)
+        #expect(result.vocabulary.merges.count > 20)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("fable-train-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try result.vocabulary.save(to: directory)
+        let loaded = try Vocabulary.load(from: directory)
+        #expect(loaded == result.vocabulary)
     }
 }
