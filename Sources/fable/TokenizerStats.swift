@@ -10,8 +10,8 @@ struct TokenizerStats: ParsableCommand {
         discussion: """
             Encoding runs as in `fable tokenizer encode` but keeps only counts. The speed line \
             gives the encoder's own throughput per thread (time spent inside the encoder, \
-            excluding reading the file) and the wall-clock throughput; with --repeat the \
-            median of the runs is reported.
+            measured in thread CPU time, excluding reading the file) and the wall-clock \
+            throughput; with --repeat the median of the runs is reported.
             """
     )
 
@@ -52,7 +52,7 @@ struct TokenizerStats: ParsableCommand {
             })
         }
         let first = summaries[0]
-        let perThread = median(summaries.map { $0.encodeSeconds > 0 ? Double($0.bytes) / $0.encodeSeconds * Double(threads) / 1e6 : 0 })
+        let perThread = median(summaries.map { $0.encodeSeconds > 0 ? Double($0.bytes) / $0.encodeSeconds / 1e6 : 0 })
         let wall = median(summaries.map(\.megabytesPerSecond))
 
         print("\(input) with \(source.name) (\(tokenizer.vocabularySize) tokens)")
@@ -61,7 +61,7 @@ struct TokenizerStats: ParsableCommand {
         print(String(format: "  bytes per token:  %.3f", first.bytesPerToken))
         let used = counts.filter { $0 > 0 }.count
         print(String(format: "  tokens used:      %d of %d (%.1f%%)", used, counts.count, 100 * Double(used) / Double(max(1, counts.count))))
-        print(String(format: "  encode speed:     %.1f MB/s per thread in the encoder, %.1f MB/s wall (%d thread%@, median of %d)",
+        print(String(format: "  encode speed:     %.1f MB/s per thread (encoder CPU time), %.1f MB/s wall (%d thread%@, median of %d)",
                      perThread, wall, threads, threads == 1 ? "" : "s", `repeat`))
         guard top > 0 else { return }
 
