@@ -144,11 +144,13 @@ public struct BPETrainingResult: Sendable, Equatable {
     /// Sizes and timings of the run.
     public var statistics: BPETrainingStatistics
 
-    /// The longest token's id and bytes (ties: the lowest id).
+    /// The longest learned or byte token (special tokens left out): its id and bytes;
+    /// ties go to the lowest id.
     public var longestToken: (id: Int, bytes: [UInt8])? {
         var best: (id: Int, bytes: [UInt8])?
-        for (id, bytes) in vocabulary.tokens.enumerated() where bytes.count > (best?.bytes.count ?? -1) {
-            best = (id, bytes)
+        let tokens = vocabulary.tokens
+        for id in vocabulary.specialTokens.count..<tokens.count where tokens[id].count > (best?.bytes.count ?? -1) {
+            best = (id, tokens[id])
         }
         return best
     }
