@@ -76,11 +76,12 @@ struct TokenizerEncode: ParsableCommand {
             }
         }
         print("encoded \(input) -> \(output)")
-        print(String(format: "  input:      %.2f MB", Double(summary.bytes) / 1e6)
+        let size = summary.bytes < 1_000_000 ? "\(summary.bytes) bytes" : String(format: "%.2f MB", Double(summary.bytes) / 1e6)
+        print("  input:      \(size)"
             + (summary.specialTokens > 0 ? ", \(summary.specialTokens) special tokens (documents)" : ""))
         print(String(format: "  tokens:     %d (%@), %.3f bytes per token", summary.tokens, type.rawValue, summary.bytesPerToken))
-        print(String(format: "  time:       %.3f s, %.1f MB/s with %d thread%@", summary.seconds, summary.megabytesPerSecond,
-                     threads, threads == 1 ? "" : "s"))
+        print(String(format: "  time:       %.3f s, %.1f MB/s with %d thread%@ (encoder CPU time %.3f s)", summary.seconds,
+                     summary.megabytesPerSecond, threads, threads == 1 ? "" : "s", summary.encodeSeconds))
     }
 
     /// On Ctrl-C or SIGTERM, deletes this process's temporary output file (the finished
