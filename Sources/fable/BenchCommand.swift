@@ -11,8 +11,6 @@ struct BenchCommand: ParsableCommand {
             BenchOps.self,
             BenchTrainStep.self,
             BenchOptimizer.self,
-            BenchGEMM.self,
-            BenchOps.self,
         ]
     )
 }
