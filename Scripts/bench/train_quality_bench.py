@@ -70,7 +70,8 @@ def prepare(args, work):
             f.write(part)
         out = os.path.join(work, f"{name}.npy")
         if has_encode:
-            run([args.fable, "tokenizer", "encode", "--tokenizer", tokenizer, "--input", text_file, "--out", out])
+            run([args.fable, "tokenizer", "encode", "--tokenizer", tokenizer, "--input", text_file, "--output", out, "--quiet"],
+                stdout=subprocess.DEVNULL)
         else:
             from tokenizers import Tokenizer, models, pre_tokenizers
             hf = Tokenizer(models.BPE.from_file(os.path.join(tokenizer, "vocab.json"), os.path.join(tokenizer, "merges.txt")))

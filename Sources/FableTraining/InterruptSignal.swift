@@ -49,7 +49,12 @@ public final class InterruptSignal: @unchecked Sendable {
                 raise(signal)
             }
         }
+        // Registration is asynchronous: wait for it, so a signal sent right after init
+        // returns is caught rather than ignored.
+        let registered = DispatchSemaphore(value: 0)
+        source.setRegistrationHandler { registered.signal() }
         source.resume()
+        _ = registered.wait(timeout: .now() + 2)
     }
 
     /// True once the signal has arrived.
