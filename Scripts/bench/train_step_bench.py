@@ -19,8 +19,12 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-import torch
+# OpenMP's busy-waiting makes PyTorch crawl on a shared machine; --omp-active restores it.
+if "--omp-active" not in sys.argv:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
 from model_reference import ModelConfig, PRESETS, TransformerLM, cross_entropy  # noqa: E402
@@ -70,13 +74,17 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="threads for both (default: %(default)s)")
     parser.add_argument("--fable", default=".build/release/fable", help="fable binary (default: %(default)s)")
+    parser.add_argument("--omp-active", action="store_true", help="keep OpenMP's default busy-waiting for PyTorch")
+    parser.add_argument("--overhead", action="store_true",
+                        help="also measure evaluation/checkpoint/logging cost at the preset's intervals (Fable)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
     config = PRESETS[args.preset]
     sizes = [int(s) for s in args.batch_sizes.split(",")]
     fable = fable_step_times(args.fable, args.preset, args.batch_sizes, args.steps, args.warmup, args.threads)
-    print(f"whole training step, {args.preset}, {args.threads} threads (median of {args.steps} steps after {args.warmup} warm-up)")
+    print(f"whole training step, {args.preset}, {args.threads} threads (median of {args.steps} steps after "
+          f"{args.warmup} warm-up); OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}")
     print(f"{'batch':>5}  {'PyTorch tok/s':>13}  {'Fable tok/s':>11}  {'ratio':>6}   Fable step: sample / forward / backward / clip / adamw ms")
     for batch in sizes:
         seconds = torch_step_times(config, batch, args.steps, args.warmup)
@@ -84,6 +92,11 @@ def main() -> int:
         row = fable[batch]
         parts = " / ".join(f"{row[k + '_ms']:.0f}" for k in ["sample", "forward", "backward", "clip", "adamw"])
         print(f"{batch:>5}  {torch_rate:>13,.0f}  {row['tokens_per_second']:>11,.0f}  {row['tokens_per_second'] / torch_rate:>5.2f}x   {parts}")
+    if args.overhead:
+        command = [args.fable, "bench", "train-step", "--preset", args.preset, "--batch-sizes", "1", "--steps",
+                   str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads), "--overhead"]
+        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+        print(output[output.find("overhead at"):].rstrip())
     return 0
 
 

@@ -33,8 +33,11 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
+# OpenMP's busy-waiting makes PyTorch crawl on a shared machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from model_reference import ModelConfig, TransformerLM, cross_entropy  # noqa: E402
