@@ -27,7 +27,7 @@ enum TrainingRunner {
         let parameters = TransformerLM.parameterLayout(for: m).reduce(0) { $0 + $1.shape.reduce(1, *) }
         var lines: [String] = []
         lines.append("model:  \(HumanFormat.count(Double(parameters))) parameters (vocab \(m.vocabSize), context \(m.contextLength), "
-            + "d_model \(m.dModel), \(m.numLayers) layers, \(m.numHeads) heads, d_ff \(m.dFF))")
+            + "d_model \(m.dModel), \(m.numLayers) layer\(m.numLayers == 1 ? "" : "s"), \(m.numHeads) heads, d_ff \(m.dFF))")
         var data = "data:   train \(HumanFormat.count(Double(train.count))) tokens (\(train.url.lastPathComponent))"
         if let val { data += ", val \(HumanFormat.count(Double(val.count))) tokens (\(val.url.lastPathComponent))" }
         lines.append(data)
