@@ -1,5 +1,6 @@
 import FableModel
 import FableTensor
+import Foundation
 
 extension Trainer {
     /// The result of one validation pass.
@@ -46,9 +47,3 @@ extension Trainer {
                           batches: batches.count, isFullSplit: isFullSplit)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif

@@ -250,7 +250,6 @@ extension TrainingConfig {
     /// - Parameters:
     ///   - train: the training tokens (opened without a vocabulary limit).
     ///   - val: the validation tokens, if any.
-    ///   - maxTokenID: the largest id in each file, when already known (else they are scanned).
     public func validate(train: TokenDataset, val: TokenDataset?) throws(TrainingConfigError) {
         for (role, dataset) in [("training", train), ("validation", val)] {
             guard let dataset else { continue }
