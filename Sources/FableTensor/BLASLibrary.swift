@@ -120,7 +120,8 @@ extension BLASLibrary {
         if let path = environment["FABLE_BLAS"], !path.isEmpty {
             return load(path: path).mapError { error in
                 if case .notFound(let attempts) = error {
-                    return .overrideFailed(path: path, reason: attempts.first ?? "not found")
+                    let reason = attempts.first.map { shorten($0, path: path) } ?? "not found"
+                    return .overrideFailed(path: path, reason: reason)
                 }
                 return error
             }
@@ -184,7 +185,7 @@ extension BLASLibrary {
             vendor = .accelerate
         }
 
-        let resolved = fileContaining(sgemmPointer) ?? path
+        let resolved = fileContaining(sgemmPointer).map(realPath) ?? path
         return .success(BLASLibrary(
             requestedPath: path, resolvedPath: resolved, vendor: vendor, details: details,
             sgemm: sgemm, setThreads: setThreads))
@@ -208,6 +209,13 @@ extension BLASLibrary {
         guard found != 0, let name = info[0] else { return nil }
         return String(cString: name)
         #endif
+    }
+
+    /// The path with symbolic links resolved (alternatives links name the real variant).
+    private static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func string(from getter: UnsafeMutableRawPointer?) -> String? {

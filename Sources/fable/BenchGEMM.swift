@@ -49,7 +49,7 @@ struct BenchGEMM: ParsableCommand {
             case .success(let library):
                 backends.append(BLASBackend(library: library))
             case .failure(let error):
-                if backend == .blas { throw ValidationError("--backend blas: \(error)") }
+                if backend == .blas { throw BenchError(message: "--backend blas: \(error)") }
                 if !json { print("note: skipping BLAS: \(error)") }
             }
         }
@@ -155,6 +155,12 @@ struct GEMMBenchOperands {
             ? times[times.count / 2] : (times[times.count / 2 - 1] + times[times.count / 2]) / 2
         return 2 * Double(shape.m) * Double(shape.n) * Double(shape.k) / median / 1e9
     }
+}
+
+/// A failure while benchmarking, reported by the CLI as "Error: message" with exit code 1.
+struct BenchError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 extension String {
