@@ -59,7 +59,7 @@ struct SiLUKernel: UnaryKernel {
 }
 
 struct ReLUKernel: UnaryKernel {
-    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { pointwiseMax(x, Vector.V()) }
+    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { Vector.maximum(x, Vector.V()) }
     @inline(__always) func backward(_ g: Vector.V, x: Vector.V, y: Vector.V) -> Vector.V {
         g.replacing(with: 0, where: x .<= 0)
     }

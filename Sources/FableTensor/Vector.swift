@@ -20,13 +20,21 @@ public enum Vector {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
     }
 
+    /// Lane-wise maximum as a compare and blend (the standard library's `pointwiseMax`
+    /// is not inlined for SIMD8 and runs lane by lane).
+    @inline(__always) public static func maximum(_ a: V, _ b: V) -> V { a.replacing(with: b, where: a .< b) }
+
+    /// Lane-wise minimum as a compare and blend.
+    @inline(__always) public static func minimum(_ a: V, _ b: V) -> V { a.replacing(with: b, where: b .< a) }
+
     // MARK: - exp
 
     /// e^x for eight lanes: Cody–Waite range reduction and the Cephes `expf` polynomial
     /// (relative error about 2e-7). Inputs below -87.3 give 0, above 88.7 are clamped.
     @inline(__always)
     public static func exp(_ x: V) -> V {
-        let clamped = x.clamped(lowerBound: V(repeating: -87.3), upperBound: V(repeating: 88.7))
+        let low = V(repeating: -87.3), high = V(repeating: 88.7)
+        let clamped = maximum(minimum(x, high), low)
         // n = round(x / ln 2) via the 1.5 * 2^23 trick (no SSE4.1 rounding needed).
         let shifted = clamped * 1.442_695_040_888_963_4 + 12_582_912.0
         let n = shifted - 12_582_912.0
@@ -104,7 +112,7 @@ public enum Vector {
         if count >= 8 {
             var acc = load(x)
             i = 8
-            while i + 8 <= count { acc = pointwiseMax(acc, load(x + i)); i += 8 }
+            while i + 8 <= count { acc = maximum(acc, load(x + i)); i += 8 }
             m = acc.max()
         }
         while i < count { m = Swift.max(m, x[i]); i += 1 }
