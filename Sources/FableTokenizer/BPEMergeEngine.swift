@@ -57,27 +57,29 @@ struct BPEMergeEngine {
         var totalSymbols = 0
         var wordCount = 0
         var longest = 1
-        for index in 0..<counts.count {
-            let length = counts.entries[index].length
-            if length >= 2 {
-                totalSymbols += length
+        counts.forEach { key, _ in
+            if key.count >= 2 {
+                totalSymbols += key.count
                 wordCount += 1
-                longest = max(longest, length)
+                longest = max(longest, key.count)
             }
         }
-        symbols = RawVector(capacity: totalSymbols)
-        wordStart = RawVector(capacity: wordCount)
-        wordLength = RawVector(capacity: wordCount)
-        wordFrequency = RawVector(capacity: wordCount)
-        wordStamp = RawVector(repeating: -1, count: wordCount)
-        for index in 0..<counts.count {
-            let entry = counts.entries[index]
-            guard entry.length >= 2 else { continue }
+        var symbols = RawVector<Int32>(capacity: totalSymbols)
+        var wordStart = RawVector<Int>(capacity: wordCount)
+        var wordLength = RawVector<Int32>(capacity: wordCount)
+        var wordFrequency = RawVector<Int64>(capacity: wordCount)
+        counts.forEach { key, count in
+            guard key.count >= 2 else { return }
             wordStart.append(symbols.count)
-            wordLength.append(Int32(entry.length))
-            wordFrequency.append(entry.count)
-            for byte in counts.bytes(of: index) { symbols.append(Int32(firstByteId) + Int32(byte)) }
+            wordLength.append(Int32(key.count))
+            wordFrequency.append(count)
+            for byte in key { symbols.append(Int32(firstByteId) + Int32(byte)) }
         }
+        self.symbols = symbols
+        self.wordStart = wordStart
+        self.wordLength = wordLength
+        self.wordFrequency = wordFrequency
+        wordStamp = RawVector(repeating: -1, count: wordCount)
         oldMarks = RawVector(repeating: 0, count: longest + 1)
         newMarks = RawVector(repeating: 0, count: longest + 1)
 

@@ -49,6 +49,7 @@ struct TokenizerTrain: ParsableCommand {
         if noSpecialTokens && specialTokens != ["<|endoftext|>"] {
             throw ValidationError("--no-special-tokens and --special-token cannot be used together")
         }
+        if threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
         if chunkMiB < 0 { throw ValidationError("--chunk-mib must be 0 or more, got \(chunkMiB)") }
     }
 
