@@ -10,6 +10,9 @@ import Foundation
 public final class TokenEncoder {
     let core: TokenizerCore
     let cache = PieceCache()
+    /// The number of special tokens this encoder has produced (documents, for text
+    /// separated by <|endoftext|>).
+    public private(set) var specialTokensEmitted = 0
 
     /// Scratch for merging one piece: token ids, and per adjacent pair (rank << 32 | merged id).
     var tokens: UnsafeMutablePointer<UInt32>
@@ -59,6 +62,7 @@ public final class TokenEncoder {
                 encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[start..<match.start]), into: &ids)
             }
             ids.append(core.specialID(in: bytes, at: match.start, length: match.length))
+            specialTokensEmitted += 1
             start = match.start + match.length
         }
         if start < bytes.count {
