@@ -46,8 +46,6 @@ final class PretokenCounts {
         arena.deallocate()
     }
 
-    /// Total bytes held by the table, for memory reports.
-    var allocatedBytes: Int { (mask + 1) * MemoryLayout<Slot>.stride + arenaCapacity }
 
     // MARK: - Adding
 

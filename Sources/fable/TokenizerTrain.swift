@@ -94,7 +94,8 @@ struct TokenizerTrain: ParsableCommand {
         print("  vocab size:     \(result.vocabulary.tokens.count)")
         if let longest = result.longestToken {
             let text = String(decoding: longest.bytes, as: UTF8.self)
-            print("  longest token:  id \(longest.id), \(longest.bytes.count) bytes: \(text.debugDescription)")
+            let unit = longest.bytes.count == 1 ? "byte" : "bytes"
+            print("  longest token:  id \(longest.id), \(longest.bytes.count) \(unit): \(text.debugDescription)")
         }
     }
 
