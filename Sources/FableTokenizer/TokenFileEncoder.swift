@@ -55,7 +55,8 @@ public struct TokenFileEncoder: Sendable {
         public var specialTokens: Int
         /// Wall-clock seconds.
         public var seconds: Double
-        /// Seconds the encoders spent encoding, summed over threads.
+        /// CPU seconds the encoder threads spent encoding, summed over threads (the pure
+        /// encoding cost: no file reading, and not inflated when other processes share the cores).
         public var encodeSeconds: Double
         /// Input bytes per id.
         public var bytesPerToken: Double { tokens > 0 ? Double(bytes) / Double(tokens) : 0 }
@@ -140,14 +141,14 @@ public struct TokenFileEncoder: Sendable {
                         let results = resultsBuffer, seconds = secondsBuffer, counts = countsBuffer
                         let work: (Int) -> Void = { worker in
                             let encoder = encoders[worker]
-                            let begin = DispatchTime.now().uptimeNanoseconds
+                            let begin = threadCPUSeconds()
                             let before = encoder.specialTokensEmitted
                             while let index = claim.next(below: blocks.count) {
                                 let range = blocks[index]
                                 let text = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
                                 encoder.encode(text, into: &results[index], specialTokens: special)
                             }
-                            seconds[worker] = Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9
+                            seconds[worker] = threadCPUSeconds() - begin
                             counts[worker] = encoder.specialTokensEmitted - before
                         }
                         if workers <= 1 {
@@ -212,6 +213,13 @@ public struct TokenFileEncoder: Sendable {
         }
         return blocks
     }
+}
+
+/// The CPU time the calling thread has used, in seconds.
+func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
 }
 
 /// Hands out block indices to worker threads, one at a time.
