@@ -15,6 +15,7 @@ struct Fable: ParsableCommand {
             ModelConfigCommand.self,
             Report.self,
             CorpusCommand.self,
+            Generate.self,
         ]
     )
 }
