@@ -50,7 +50,7 @@ private func parameters(_ trainer: Trainer) -> [Float] { Array(trainer.model.par
 
 @Suite("Trainer", .serialized)
 struct TrainerTests {
-    init() { Parallel.threadCount = 1 }
+
 
     @Test("the loss decreases on a learnable sequence, training and validation")
     func lossDecreases() throws {
@@ -192,7 +192,7 @@ struct TrainerTests {
         defer { signal.cancel() }
         #expect(!signal.isRaised)
         kill(getpid(), SIGINT)
-        for _ in 0..<200 where !signal.isRaised { usleep(5_000) }
+        for _ in 0..<2_000 where !signal.isRaised { usleep(5_000) }  // up to 10 s on a loaded machine
         #expect(signal.isRaised)
     }
 }
