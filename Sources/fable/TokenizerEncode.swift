@@ -60,6 +60,8 @@ struct TokenizerEncode: ParsableCommand {
                                        specialTokens: !noSpecialTokens)
         let type = dtype == "auto" ? TokenDType.fitting(vocabularySize: tokenizer.vocabularySize) : TokenDType(rawValue: dtype)!
         let display = ProgressLine(enabled: !quiet)
+        let cleanup = Self.removePartialOutputOnInterrupt(URL(fileURLWithPath: output))
+        defer { cleanup.forEach { $0.cancel() } }
         let summary: TokenFileEncoder.Summary
         do {
             defer { display.finish() }
@@ -74,10 +76,32 @@ struct TokenizerEncode: ParsableCommand {
             }
         }
         print("encoded \(input) -> \(output)")
-        print(String(format: "  input:      %.2f MB", Double(summary.bytes) / 1e6)
+        let size = summary.bytes < 1_000_000 ? "\(summary.bytes) bytes" : String(format: "%.2f MB", Double(summary.bytes) / 1e6)
+        print("  input:      \(size)"
             + (summary.specialTokens > 0 ? ", \(summary.specialTokens) special tokens (documents)" : ""))
         print(String(format: "  tokens:     %d (%@), %.3f bytes per token", summary.tokens, type.rawValue, summary.bytesPerToken))
-        print(String(format: "  time:       %.3f s, %.1f MB/s with %d thread%@", summary.seconds, summary.megabytesPerSecond,
-                     threads, threads == 1 ? "" : "s"))
+        print(String(format: "  time:       %.3f s, %.1f MB/s with %d thread%@ (encoder CPU time %.3f s)", summary.seconds,
+                     summary.megabytesPerSecond, threads, threads == 1 ? "" : "s", summary.encodeSeconds))
+    }
+
+    /// On Ctrl-C or SIGTERM, deletes this process's temporary output file (the finished
+    /// file only ever appears by rename) and exits with status 130.
+    private static func removePartialOutputOnInterrupt(_ output: URL) -> [DispatchSourceSignal] {
+        let directory = output.deletingLastPathComponent()
+        let prefix = ".\(output.lastPathComponent).tmp-\(getpid())-"
+        return [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+                for name in names where name.hasPrefix(prefix) {
+                    try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+                }
+                FileHandle.standardError.write(Data("\ninterrupted: \(output.path) was not written\n".utf8))
+                Foundation.exit(130)
+            }
+            source.resume()
+            return source
+        }
     }
 }

@@ -40,6 +40,26 @@ struct TokenizerStreamingTests {
         #expect(Array(tokenizer.encode(chunks: [String]())) == [])
     }
 
+    @Test("memory stays flat: the held-back text and pending ids stay small on a long input")
+    func flatMemory() throws {
+        let tokenizer = try GPT2.tokenizer(["<|endoftext|>"])
+        let sample = try String(contentsOf: TestData.shared("fixtures/tinystories_sample.txt"), encoding: .utf8)
+        let text = String(repeating: sample, count: 40)  // 150 kB: several 64 KiB batches
+        let chunks = Self.chunks(text, size: 4096)
+        var iterator = tokenizer.encode(chunks: chunks).makeIterator()
+        var ids: [Int] = []
+        var largestPending = 0, largestReady = 0
+        while let id = iterator.next() {
+            ids.append(id)
+            largestPending = max(largestPending, iterator.pending.count)
+            largestReady = max(largestReady, iterator.ready.count)
+        }
+        #expect(ids == tokenizer.encode(text))
+        // One 64 KiB batch plus one chunk, and the ids of one batch.
+        #expect(largestPending <= (1 << 16) + 4096 * 4)
+        #expect(largestReady <= (1 << 16))
+    }
+
     @Test("every final prefix encodes on its own as within the whole text")
     func finalPrefixIsFinal() throws {
         let tokenizer = try GPT2.tokenizer(["<|endoftext|>", "<|endoftext|><|endoftext|>"])
