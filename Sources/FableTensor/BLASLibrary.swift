@@ -33,8 +33,11 @@ public enum BLASLoadError: Error, CustomStringConvertible, Equatable {
 ///
 /// Search order: `FABLE_BLAS` (a path or file name) when set, else on Linux OpenBLAS
 /// (`libopenblas.so.0`, `libopenblas.so`, `libopenblasp`/`libopenblaso` variants), BLIS,
-/// MKL (`libmkl_rt`), then a generic `libblas.so.3`; on macOS Accelerate. The first library
-/// that exports `cblas_sgemm` wins. Loaded libraries stay open for the life of the process.
+/// MKL (`libmkl_rt`), then `libblas.so.3`/`libcblas.so.3`; on macOS Accelerate. The first
+/// library that exports `cblas_sgemm` wins, except that the search skips a library it
+/// cannot identify as OpenBLAS, BLIS or MKL (a `libblas.so.3` that is the netlib reference
+/// implementation is far slower than ``SIMDGEMM``); `FABLE_BLAS` accepts any CBLAS.
+/// Loaded libraries stay open for the life of the process.
 public final class BLASLibrary: @unchecked Sendable {
     /// The family of library, which decides how its thread count is set.
     public enum Vendor: String, Sendable {
@@ -60,7 +63,7 @@ public final class BLASLibrary: @unchecked Sendable {
     public let resolvedPath: String
     /// Which library family this is.
     public let vendor: Vendor
-    /// The library's own description, such as "OpenBLAS 0.3.21 ... SkylakeX", when it has one.
+    /// The library's own description, such as "OpenBLAS 0.3.21 ... Haswell", when it has one.
     public let details: String?
 
     let sgemmFunction: SgemmFunction
@@ -102,7 +105,7 @@ extension BLASLibrary {
         return [
             "libopenblas.so.0", "libopenblas.so",
             "libopenblasp.so.0", "libopenblasp.so", "libopenblaso.so.0", "libopenblaso.so",
-            "libblis.so.4", "libblis.so", "libblis-mt.so.4",
+            "libblis.so.4", "libblis.so", "libblisp.so.4", "libbliso.so.4", "libblis-mt.so.4",
             "libmkl_rt.so.2", "libmkl_rt.so",
             "libblas.so.3", "libcblas.so.3",
         ]
@@ -129,6 +132,9 @@ extension BLASLibrary {
         var attempts: [String] = []
         for path in candidatePaths {
             switch load(path: path) {
+            case .success(let library) where library.vendor == .generic:
+                // Likely the unoptimised reference BLAS, slower than the Swift kernel.
+                attempts.append("\(path): not a known optimised BLAS (set FABLE_BLAS to use it anyway)")
             case .success(let library): return .success(library)
             case .failure(.notFound(let tried)): attempts += tried
             case .failure(let error): attempts.append(error.description)

@@ -92,7 +92,7 @@ extension Tensor {
             g: g, scale: scale, causal: causal, q: query.data, k: key.data, v: value.data, o: out.data, lse: lse.base,
             sharedMask: (mask?.count ?? 0) == g.tq * g.tk)
         withOptionalBuffer(maskFloats) { maskP in
-            Parallel.forEachChunk(g.items) { range in
+            GEMM.forEachChunk(g.items) { range in
                 let scratch = UnsafeMutablePointer<Float>.allocate(capacity: g.tq * g.tk)
                 defer { scratch.deallocate() }
                 for item in range { kernel.forward(item, mask: maskP, scores: scratch) }
@@ -103,7 +103,7 @@ extension Tensor {
             withExtendedLifetime(lse) {}
             let dq = query.gradBuffer(), dk = key.gradBuffer(), dv = value.gradBuffer()
             withOptionalBuffer(maskFloats) { maskP in
-                Parallel.forEachChunk(g.items) { range in
+                GEMM.forEachChunk(g.items) { range in
                     let p = UnsafeMutablePointer<Float>.allocate(capacity: 2 * g.tq * g.tk)
                     defer { p.deallocate() }
                     for item in range {
@@ -145,7 +145,7 @@ private struct AttentionKernel {
               _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
               _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
         GEMM.sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: kk, alpha: alpha,
-                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+                   a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, threads: 1)
     }
 
     /// Masks row `i` of the scores in place (disallowed -> -inf) over its first `n` keys.

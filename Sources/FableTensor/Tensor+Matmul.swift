@@ -50,44 +50,53 @@ extension Tensor {
         let plan = MatmulPlan(a.shape, b.shape, transposeA: transposeA, transposeB: transposeB)
         let out = Tensor(uninitialized: plan.outShape)
         let cStride = plan.m * plan.n
-        for batch in 0..<plan.batches {
-            GEMM.sgemm(
-                transposeA: transposeA, transposeB: transposeB, m: plan.m, n: plan.n, k: plan.k,
-                a: a.data + batch * plan.aStride, lda: plan.lda,
-                b: b.data + batch * plan.bStride, ldb: plan.ldb,
-                c: out.data + batch * cStride, ldc: plan.n)
-        }
+        let (m, n, k) = (plan.m, plan.n, plan.k)
+        GEMM.sgemmBatched(
+            count: plan.batches, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            a: a.data, lda: plan.lda, strideA: plan.aStride, b: b.data, ldb: plan.ldb, strideB: plan.bStride,
+            c: out.data, ldc: n, strideC: cStride)
         return record(out, "matmul", [a, b]) { _, grad in
-            let (m, n, k) = (plan.m, plan.n, plan.k)
-            a.accumulateGrad { ga, acc in
-                for batch in 0..<plan.batches {
-                    let beta: Float = acc || (plan.aStride == 0 && batch > 0) ? 1 : 0
+            if let (ga, acc) = a.gradBuffer() {
+                // One operand shared by every batch entry sums its gradient over the batch:
+                // those products run one after another with beta = 1.
+                let shared = plan.aStride == 0 && plan.batches > 1
+                for batch in 0..<(shared ? plan.batches : 1) {
+                    let beta: Float = acc || batch > 0 ? 1 : 0
+                    let count = shared ? 1 : plan.batches
                     let dC = grad + batch * cStride, bPtr = b.data + batch * plan.bStride
-                    let dA = ga + batch * plan.aStride
                     if !transposeA {
                         // dA (m,k) = dC (m,n) · op(B)ᵀ
-                        GEMM.sgemm(transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
-                                   a: dC, lda: n, b: bPtr, ldb: plan.ldb, beta: beta, c: dA, ldc: k)
+                        GEMM.sgemmBatched(
+                            count: count, transposeA: false, transposeB: !transposeB, m: m, n: k, k: n,
+                            a: dC, lda: n, strideA: cStride, b: bPtr, ldb: plan.ldb, strideB: plan.bStride,
+                            beta: beta, c: ga, ldc: k, strideC: plan.aStride)
                     } else {
                         // A is stored (k,m): dA = op(B) · dCᵀ
-                        GEMM.sgemm(transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
-                                   a: bPtr, lda: plan.ldb, b: dC, ldb: n, beta: beta, c: dA, ldc: m)
+                        GEMM.sgemmBatched(
+                            count: count, transposeA: transposeB, transposeB: true, m: k, n: m, k: n,
+                            a: bPtr, lda: plan.ldb, strideA: plan.bStride, b: dC, ldb: n, strideB: cStride,
+                            beta: beta, c: ga, ldc: m, strideC: plan.aStride)
                     }
                 }
             }
-            b.accumulateGrad { gb, acc in
-                for batch in 0..<plan.batches {
-                    let beta: Float = acc || (plan.bStride == 0 && batch > 0) ? 1 : 0
+            if let (gb, acc) = b.gradBuffer() {
+                let shared = plan.bStride == 0 && plan.batches > 1
+                for batch in 0..<(shared ? plan.batches : 1) {
+                    let beta: Float = acc || batch > 0 ? 1 : 0
+                    let count = shared ? 1 : plan.batches
                     let dC = grad + batch * cStride, aPtr = a.data + batch * plan.aStride
-                    let dB = gb + batch * plan.bStride
                     if !transposeB {
                         // dB (k,n) = op(A)ᵀ · dC
-                        GEMM.sgemm(transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
-                                   a: aPtr, lda: plan.lda, b: dC, ldb: n, beta: beta, c: dB, ldc: n)
+                        GEMM.sgemmBatched(
+                            count: count, transposeA: !transposeA, transposeB: false, m: k, n: n, k: m,
+                            a: aPtr, lda: plan.lda, strideA: plan.aStride, b: dC, ldb: n, strideB: cStride,
+                            beta: beta, c: gb, ldc: n, strideC: plan.bStride)
                     } else {
                         // B is stored (n,k): dB = dCᵀ · op(A)
-                        GEMM.sgemm(transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
-                                   a: dC, lda: n, b: aPtr, ldb: plan.lda, beta: beta, c: dB, ldc: k)
+                        GEMM.sgemmBatched(
+                            count: count, transposeA: true, transposeB: transposeA, m: n, n: k, k: m,
+                            a: dC, lda: n, strideA: cStride, b: aPtr, ldb: plan.lda, strideB: plan.aStride,
+                            beta: beta, c: gb, ldc: k, strideC: plan.bStride)
                     }
                 }
             }

@@ -8,6 +8,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchModel.self,
             BenchGEMM.self,
+            BenchOps.self,
         ]
     )
 }
