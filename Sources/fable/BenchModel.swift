@@ -34,6 +34,13 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
     var threads: Int = Parallel.threadCount
 
+    enum Clock: String, ExpressibleByArgument, CaseIterable {
+        case wall, cpu
+    }
+
+    @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
+    var clock: Clock = .wall
+
     @Flag(help: "Also time the forward pass alone (no gradient recording).")
     var forwardOnly = false
 
@@ -61,14 +68,24 @@ struct BenchModel: ParsableCommand {
         let tokens = (0..<(batchSize * t)).map { _ in Int32(generator.nextInt(below: config.vocabSize)) }
         let targets = (0..<(batchSize * t)).map { _ in Int32(generator.nextInt(below: config.vocabSize)) }
 
+        let clock = self.clock, threads = self.threads
+        func now() -> Double {
+            switch clock {
+            case .wall: return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            case .cpu:
+                var t = timespec()
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+                return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(threads)
+            }
+        }
         var lastLoss: Float = 0
         func step() throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = now()
             let loss = try lm.loss(tokens: tokens, targets: targets, shape: shape)
             lm.parameters.zeroGradients()
             loss.backward()
             lastLoss = loss.item()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            return now() - start
         }
         for _ in 0..<warmup { _ = try step() }
         var times: [Double] = []
@@ -80,9 +97,9 @@ struct BenchModel: ParsableCommand {
         if forwardOnly {
             var forwardTimes: [Double] = []
             for i in 0..<(steps + warmup) {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = now()
                 _ = try withNoGrad { try lm.forward(tokens: tokens, shape: shape) }
-                if i >= warmup { forwardTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                if i >= warmup { forwardTimes.append(now() - start) }
             }
             forwardMedian = forwardTimes.sorted()[forwardTimes.count / 2]
         }
@@ -90,7 +107,7 @@ struct BenchModel: ParsableCommand {
         if json {
             var object: [String: Any] = [
                 "model": name, "batch_size": batchSize, "context_length": t, "threads": threads,
-                "gemm": GEMM.backend.name, "steps": steps, "parameters": lm.parameters.count,
+                "gemm": GEMM.backend.name, "steps": steps, "clock": clock.rawValue, "parameters": lm.parameters.count,
                 "step_seconds_median": median, "step_seconds": times,
                 "tokens_per_second": tokensPerStep / median, "loss": Double(lastLoss),
             ]
@@ -102,7 +119,7 @@ struct BenchModel: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("\(name): \(Figures.grouped(lm.parameters.count)) parameters, batch \(batchSize) × \(t) tokens, "
-                + "\(threads) thread\(threads == 1 ? "" : "s"), gemm \(GEMM.backend.name)")
+                + "\(threads) thread\(threads == 1 ? "" : "s"), \(clock.rawValue) clock, gemm \(GEMM.backend.name)")
             print(String(format: "forward + backward: %.3f s per step (median of %d), %.0f tokens/s, loss %.3f",
                          median, steps, tokensPerStep / median, lastLoss))
             if let forwardMedian {
