@@ -8,6 +8,7 @@ struct BenchCommand: ParsableCommand {
         subcommands: [
             BenchGEMM.self,
             BenchOps.self,
+            BenchGenerate.self,
         ]
     )
 }
