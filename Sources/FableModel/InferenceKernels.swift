@@ -19,9 +19,11 @@ enum InferenceKernels {
     // MARK: - Projections
 
     /// Up to this many input rows a projection streams each weight row once through a
-    /// SIMD dot-product kernel (a matrix-vector product is bound by memory, and BLAS
-    /// adds call and packing overhead there); above it, GEMM.
-    nonisolated(unsafe) static var matrixVectorRowLimit = 1
+    /// SIMD dot-product kernel (see ``TransformerLM/matrixVectorRowLimit``); above it, GEMM.
+    static var matrixVectorRowLimit: Int {
+        get { TransformerLM.matrixVectorRowLimit }
+        set { TransformerLM.matrixVectorRowLimit = newValue }
+    }
 
     /// `y[i, j] = Σ_p x[i, p] · w[j, p]`: a bias-free linear layer over `m` rows.
     /// - Parameters:

@@ -4,6 +4,14 @@ import FableTensor
 // straight on the parameter buffers (no autograd, no tensors), a few positions at a time.
 
 extension TransformerLM {
+    // MARK: - Tuning
+
+    /// In the cached inference pass, projections of up to this many rows (tokens × batch)
+    /// read each weight row once and reuse it for every row with SIMD dot products; larger
+    /// ones use GEMM. A decoding step is bound by reading the weights, and GEMM would copy
+    /// (pack) every weight matrix for a handful of rows. Process-wide; for tuning.
+    nonisolated(unsafe) public static var matrixVectorRowLimit = 8
+
     // MARK: - Cached forward
 
     /// Runs `tokens` through the model after the positions already in `cache`, stores their

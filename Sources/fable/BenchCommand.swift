@@ -10,6 +10,7 @@ struct BenchCommand: ParsableCommand {
             BenchGEMM.self,
             BenchOps.self,
             BenchOptimizer.self,
+            BenchGenerate.self,
         ]
     )
 }
