@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
             BenchModel.self,
             BenchGEMM.self,
             BenchOps.self,
+            BenchTrainStep.self,
             BenchOptimizer.self,
             BenchGenerate.self,
         ]

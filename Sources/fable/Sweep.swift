@@ -87,7 +87,7 @@ struct Sweep: ParsableCommand {
             }
             switch checked {
             case .success(let resolved): runs.append((point.name, resolved))
-            case .failure(let error): throw ValidationError("run \(point.name): \(error.underlying)")
+            case .failure(let error): throw CommandFailure("run \(point.name): \(error.underlying)")
             }
         }
 
@@ -142,7 +142,7 @@ struct Sweep: ParsableCommand {
             return try RunSummary.load(directory.url, name: name)
         }
         guard !summaries.isEmpty else { return }
-        let report = HTMLReport(runs: summaries, options: ReportOptions(
+        let report = HTMLReport(runs: HyperparameterColumns.orderedBySettings(summaries), options: ReportOptions(
             title: "Sweep: \(sweepDirectory.lastPathComponent)", logScale: logScale, metric: .valLoss))
         let files = try report.write(to: sweepDirectory.appendingPathComponent("report"))
         print("")

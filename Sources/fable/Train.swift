@@ -117,7 +117,7 @@ struct Train: ParsableCommand {
 
     private func resumeRun(_ directory: RunDirectory, sets: [ConfigOverride]) throws {
         for set in sets where !Self.resumableKeys.contains(set.key) {
-            throw ValidationError("--set \(set.key) cannot change when resuming (it would change the steps already "
+            throw CommandFailure("--set \(set.key) cannot change when resuming (it would change the steps already "
                 + "taken); resumable settings: \(Self.resumableKeys.sorted().joined(separator: ", "))")
         }
         guard FileManager.default.fileExists(atPath: directory.configURL.path) else {

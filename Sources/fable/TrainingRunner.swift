@@ -100,6 +100,12 @@ enum TrainingRunner {
     }
 }
 
+/// A command failure reported as its message alone (no usage text), exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
 /// Prints lines and flushes standard output, so they appear before the progress line
 /// (standard error) even when both go to one pipe or file.
 func printNow(_ lines: [String]) {
