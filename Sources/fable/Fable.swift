@@ -15,6 +15,8 @@ struct Fable: ParsableCommand {
             ModelConfigCommand.self,
             Report.self,
             CorpusCommand.self,
+            Train.self,
+            Sweep.self,
         ]
     )
 }
