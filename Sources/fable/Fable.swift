@@ -17,6 +17,7 @@ struct Fable: ParsableCommand {
             CorpusCommand.self,
             Train.self,
             Sweep.self,
+            Generate.self,
         ]
     )
 }
