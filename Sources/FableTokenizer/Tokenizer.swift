@@ -9,13 +9,14 @@ import Foundation
 /// piece by merge rank. With GPT-2's vocab.json and merges.txt it gives the same ids as
 /// tiktoken's `gpt2` encoding.
 ///
-/// A `Tokenizer` is immutable and thread-safe. Its `encode` methods make a fresh
-/// ``TokenEncoder`` per call; for many small texts, or one per thread, keep an encoder
-/// from ``makeEncoder()``, whose piece cache then stays warm.
+/// A `Tokenizer` is immutable and thread-safe. Its `encode` methods borrow a
+/// ``TokenEncoder`` (with a warm piece cache) from a small pool; a thread that encodes a
+/// lot can keep its own from ``makeEncoder()``.
 public struct Tokenizer: Sendable {
     /// The vocabulary, with missing special tokens appended.
     public let vocabulary: Vocabulary
     let core: TokenizerCore
+    let pool: EncoderPool
 
     /// A tokenizer for `vocabulary`; special tokens whose bytes are not yet tokens are
     /// appended to it.
@@ -26,6 +27,7 @@ public struct Tokenizer: Sendable {
         let full = vocabulary.addingMissingSpecialTokens()
         self.vocabulary = full
         core = try TokenizerCore(full)
+        pool = EncoderPool(core: core)
     }
 
     /// A tokenizer from the trainer's output: tokens by id, merges, special tokens.
@@ -74,12 +76,12 @@ public struct Tokenizer: Sendable {
     public func makeEncoder() -> TokenEncoder { TokenEncoder(core: core) }
 
     /// The token ids of `text`.
-    public func encode(_ text: String) -> [Int] { makeEncoder().encode(text) }
+    public func encode(_ text: String) -> [Int] { pool.withEncoder { $0.encode(text) } }
 
     /// The token ids of UTF-8 `bytes` (invalid UTF-8 is encoded byte by byte).
     public func encode(bytes: [UInt8]) -> [Int] {
         var ids: [UInt32] = []
-        bytes.withUnsafeBufferPointer { makeEncoder().encode($0, into: &ids) }
+        pool.withEncoder { encoder in bytes.withUnsafeBufferPointer { encoder.encode($0, into: &ids) } }
         return ids.map { Int($0) }
     }
 
@@ -111,6 +113,29 @@ public struct Tokenizer: Sendable {
     }
 }
 
+// MARK: - Encoders for the convenience methods
+
+/// Idle encoders kept for ``Tokenizer/encode(_:)``, so repeated calls find a warm cache.
+final class EncoderPool: @unchecked Sendable {
+    private let core: TokenizerCore
+    private let lock = NSLock()
+    private var idle: [TokenEncoder] = []
+
+    init(core: TokenizerCore) { self.core = core }
+
+    func withEncoder<T>(_ body: (TokenEncoder) throws -> T) rethrows -> T {
+        lock.lock()
+        let encoder = idle.popLast() ?? TokenEncoder(core: core)
+        lock.unlock()
+        defer {
+            lock.lock()
+            if idle.count < 8 { idle.append(encoder) }
+            lock.unlock()
+        }
+        return try body(encoder)
+    }
+}
+
 // MARK: - The shared tables
 
 /// The immutable tables behind a ``Tokenizer``, shared by all its encoders.
@@ -127,6 +152,9 @@ final class TokenizerCore: @unchecked Sendable {
     let tokenBytes: UnsafeMutablePointer<UInt8>
     let tokenOffsets: UnsafeMutablePointer<Int>
     let tokenCount: Int
+    /// The tokens that BPE makes from their own bytes (nearly all), by bytes: a piece equal
+    /// to one of them encodes to it without merging. Filled once at the end of `init`.
+    let wholeTokens = PieceTable(initialSlots: 1024, maximumSlots: 1 << 30)
 
     init(_ vocabulary: Vocabulary) throws {
         let tokens = vocabulary.tokens
@@ -185,6 +213,20 @@ final class TokenizerCore: @unchecked Sendable {
             offset += bytes.count
         }
         tokenOffsets[tokens.count] = offset
+
+        // Which tokens merge back from their own bytes; special tokens are never merged.
+        let merger = TokenEncoder(core: self)
+        let specialIDs = Set(specialTokens.map(\.id))
+        for (id, bytes) in tokens.enumerated()
+        where bytes.count > 1 && bytes.count <= PieceTable.maximumKeyLength && !specialIDs.contains(UInt32(id))
+            && idOf[bytes] == UInt32(id) {
+            bytes.withUnsafeBufferPointer { buffer in
+                let count = merger.mergeShort(buffer.baseAddress!, bytes.count)
+                if count == 1 && merger.tokens[0] == UInt32(id) {
+                    wholeTokens.insert(PieceTable.Key(buffer.baseAddress!, bytes.count), ids: merger.tokens, count: 1)
+                }
+            }
+        }
     }
 
     deinit {
