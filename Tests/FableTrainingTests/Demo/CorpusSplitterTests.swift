@@ -50,9 +50,9 @@ struct CorpusSplitterTests {
     @Test("a byte cap keeps whole documents only")
     func cap() throws {
         let docs = Self.documents(30)
-        let cap = docs[0].utf8.count * 25 + 5
-        let (summary, train, val) = try Self.split(docs.joined(), CorpusSplitter(maxBytes: cap))
-        #expect(summary.isTruncated && summary.usedBytes == docs[0].utf8.count * 25)
+        let whole = docs.prefix(25).joined().utf8.count
+        let (summary, train, val) = try Self.split(docs.joined(), CorpusSplitter(maxBytes: whole + 5))
+        #expect(summary.isTruncated && summary.usedBytes == whole)
         #expect(summary.inputBytes == docs.joined().utf8.count)
         #expect(summary.trainDocuments + summary.validationDocuments == 25)
         #expect(train + val != "" && !train.contains("Story 25"))

@@ -49,7 +49,10 @@ struct UnigramBaselineTests {
 
     @Test("parallel counting over many blocks matches a plain loop")
     func parallelCounts() throws {
-        let tokens = (0..<200_000).map { UInt16(($0 * 7 + $0 / 13) % 97) }
+        let tokens: [UInt16] = (0..<200_000).map { (i: Int) -> UInt16 in
+            let id: Int = (i * 7 + i / 13) % 97
+            return UInt16(id)
+        }
         let dataset = try TokenDataset(url: writeNpy(tokens, "unigram-many.npy"))
         var expected = [Int](repeating: 0, count: 100)
         for t in tokens { expected[Int(t)] += 1 }
