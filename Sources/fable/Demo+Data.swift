@@ -36,7 +36,7 @@ extension DemoPipeline {
     func makeCorpus() throws -> (url: URL, bytes: Int) {
         if let corpusPath {
             let url = URL(fileURLWithPath: corpusPath).standardizedFileURL
-            let size = (try? FileManager.default.attributesOfItem(atPath: url.path)[.size] as? NSNumber)?.intValue ?? 0
+            let size = try CorpusSplitter.inspect(url)
             printStep("corpus", "\(layout.display(url)) (\(HumanFormat.bytes(Double(size))))")
             return (url, size)
         }

@@ -120,6 +120,8 @@ final class DemoPipeline {
         let budget = minutes * 60
         printNow(["Fable demo: corpus, tokenizer, data, model, \(HumanFormat.duration(budget)) of training, report "
             + "and stories, with \(threads) thread\(threads == 1 ? "" : "s"), into \(layout.display(layout.root))", ""])
+        // A bad --corpus is reported before anything is written.
+        if let corpusPath { try CorpusSplitter.inspect(URL(fileURLWithPath: corpusPath)) }
         try prepareFolder()
         var summary = DemoSummary(minutes: minutes, seed: seed, threads: threads, corpus: corpusPath)
         try writeSummary(summary)

@@ -79,15 +79,28 @@ extension DemoPipeline {
                 }
             }
         }
-        for folder in [root, layout.data] {
-            do {
-                try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw DemoError.cannotWrite(path: folder.path, reason: Self.reason(error))
-            }
-        }
+        for folder in [root, layout.data] { try Self.createFolder(folder) }
         guard fm.isWritableFile(atPath: root.path) else {
             throw DemoError.cannotWrite(path: root.path, reason: "the folder is not writable")
+        }
+    }
+
+    /// Creates `url` and any missing parents, with the system's reason when one cannot be made.
+    static func createFolder(_ url: URL) throws {
+        var missing: [URL] = []
+        var current = url.standardizedFileURL
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: current.path, isDirectory: &isDirectory) {
+            missing.append(current)
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { break }
+            current = parent
+        }
+        if !missing.isEmpty && !isDirectory.boolValue {
+            throw DemoError.cannotWrite(path: url.path, reason: "\(current.path) is not a folder")
+        }
+        for folder in missing.reversed() where mkdir(folder.path, 0o755) != 0 && errno != EEXIST {
+            throw DemoError.cannotWrite(path: folder.path, reason: String(cString: strerror(errno)))
         }
     }
 

@@ -146,16 +146,11 @@ public struct CorpusSplitter: Sendable {
     /// cuts it) and the file's whole size.
     func read(_ url: URL) throws -> ([UInt8], Int) {
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw CorpusSplitError.unreadable(path: path, reason: "no such file")
-        }
-        if isDirectory.boolValue { throw CorpusSplitError.unreadable(path: path, reason: "is a folder, expected a text file") }
+        let size = try Self.inspect(url)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CorpusSplitError.unreadable(path: path, reason: "cannot open it for reading (permissions?)")
         }
         defer { try? handle.close() }
-        let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)??.intValue ?? 0)
         let data: Data
         do {
             if let maxBytes, size > maxBytes {
@@ -168,11 +163,38 @@ public struct CorpusSplitter: Sendable {
         }
         var bytes = [UInt8](data)
         if bytes.isEmpty { throw CorpusSplitError.empty(path: path) }
-        try Self.checkText(bytes, path: path)
         if let maxBytes, size > maxBytes {
             bytes = cutAtBoundary(bytes)
         }
         return (bytes, max(size, bytes.count))
+    }
+
+    /// Checks that `url` is a readable, non-empty text file (its first megabyte is
+    /// sniffed) before any work is done with it.
+    /// - Returns: the file's size in bytes.
+    /// - Throws: ``CorpusSplitError`` naming the file and what is wrong with it.
+    @discardableResult
+    public static func inspect(_ url: URL) throws -> Int {
+        let path = url.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CorpusSplitError.unreadable(path: path, reason: "no such file")
+        }
+        if isDirectory.boolValue { throw CorpusSplitError.unreadable(path: path, reason: "is a folder, expected a text file") }
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CorpusSplitError.unreadable(path: path, reason: "cannot open it for reading (permissions?)")
+        }
+        defer { try? handle.close() }
+        let head: Data
+        do {
+            head = try handle.read(upToCount: 1 << 20) ?? Data()
+        } catch {
+            throw CorpusSplitError.unreadable(path: path, reason: error.localizedDescription)
+        }
+        if head.isEmpty { throw CorpusSplitError.empty(path: path) }
+        try checkText([UInt8](head), path: path)
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+        return max(size ?? 0, head.count)
     }
 
     /// `bytes` up to the end of its last whole document (or, without separators, line).
