@@ -135,7 +135,7 @@ extension DemoPipeline {
         let (chosen, measured) = try chooseModel(data: data, budget: budget)
         var plan = chosen
         var config = plan.config
-        config.evalInterval = max(1, plan.steps / Self.evaluations)
+        config.evalInterval = max(1, (plan.steps + Self.evaluations - 1) / Self.evaluations)
         config.logInterval = max(1, min(10, plan.steps / 100))
         config.schedule.warmupSteps = max(1, plan.steps / 20)
         plan.candidate.config = config
@@ -149,7 +149,7 @@ extension DemoPipeline {
         let progress = ProgressDisplay(total: trainer.totalSteps, label: "train", unit: .items("steps"))
         let start = clock.now
         // The run stops by itself when the machine turns out much slower than measured.
-        let hardLimit = budget * 1.25 + 10
+        let hardLimit = budget * 1.1 + 5
         var overBudget = false
         let result = try trainer.run(in: directory, progress: progress, shouldStop: {
             if interrupt.isRaised { return true }
