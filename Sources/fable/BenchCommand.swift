@@ -9,6 +9,7 @@ struct BenchCommand: ParsableCommand {
             BenchModel.self,
             BenchGEMM.self,
             BenchOps.self,
+            BenchOptimizer.self,
         ]
     )
 }
