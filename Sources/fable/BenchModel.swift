@@ -15,7 +15,8 @@ struct BenchModel: ParsableCommand {
             does before the optimizer update. The figure is the median over the timed steps \
             after the warm-up steps. Scripts/bench/model_bench.py runs PyTorch eager on the \
             same model beside this. A second figure times a whole AdamW step (the same plus \
-            the optimizer update), the unit of the CS336 speed bar.
+            the optimizer update), the unit of the CS336 speed bar. Without --preset or \
+            --config the model is tinystories-17m.
             """
     )
 
@@ -59,7 +60,7 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         Parallel.threadCount = threads
-        let (name, config) = try model.resolve()
+        let (name, config) = try model.resolve(defaultPreset: "tinystories-17m")
         let t = contextLength ?? config.contextLength
         guard t <= config.contextLength else {
             throw ValidationError("--context-length \(t) exceeds the model's context_length \(config.contextLength)")
