@@ -10,6 +10,15 @@ struct Fable: ParsableCommand {
         subcommands: [
             Info.self,
             BenchCommand.self,
+            TokenizerCommand.self,
+            Accounting.self,
+            ModelConfigCommand.self,
+            Report.self,
+            CorpusCommand.self,
+            Train.self,
+            Sweep.self,
+            Generate.self,
+            Demo.self,
         ]
     )
 }

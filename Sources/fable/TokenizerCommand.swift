@@ -6,6 +6,10 @@ struct TokenizerCommand: ParsableCommand {
         commandName: "tokenizer",
         abstract: "Train a byte-level BPE tokenizer, encode and decode text with it.",
         subcommands: [
+            TokenizerTrain.self,
+            TokenizerEncode.self,
+            TokenizerDecode.self,
+            TokenizerStats.self,
         ]
     )
 }

@@ -1,0 +1,106 @@
+import Foundation
+
+/// A block of Float32 memory that tensors view.
+///
+/// A storage either owns its memory (allocated here, freed on `deinit`) or borrows memory
+/// that another object owns, such as a ``ParameterStore``'s flat buffers; it then keeps
+/// that owner alive for as long as any tensor views it.
+public final class TensorStorage {
+    /// The first element.
+    public let base: UnsafeMutablePointer<Float>
+    /// The number of elements.
+    public let count: Int
+    private let owner: AnyObject?
+    private let ownsMemory: Bool
+
+    /// Allocates `count` uninitialised elements (reusing a cached buffer when one fits).
+    init(uninitializedCount count: Int) {
+        self.base = BufferCache.shared.take(count)
+        self.count = count
+        self.owner = nil
+        self.ownsMemory = true
+    }
+
+    /// Allocates `count` elements set to `value`.
+    convenience init(count: Int, repeating value: Float) {
+        self.init(uninitializedCount: count)
+        base.initialize(repeating: value, count: count)
+    }
+
+    /// Views memory that `owner` keeps alive.
+    init(borrowing base: UnsafeMutablePointer<Float>, count: Int, owner: AnyObject) {
+        self.base = base
+        self.count = count
+        self.owner = owner
+        self.ownsMemory = false
+    }
+
+    deinit {
+        if ownsMemory { BufferCache.shared.give(base, count: count) }
+    }
+}
+
+// MARK: - Buffer cache
+
+extension TensorStorage {
+    /// The most bytes of freed tensor buffers kept for reuse (default 2 GiB; 0 disables
+    /// the cache). Training repeats the same shapes every step, so reusing buffers avoids
+    /// the page faults and kernel zeroing of fresh large allocations.
+    public static var cacheLimitBytes: Int {
+        get { BufferCache.shared.limit }
+        set { BufferCache.shared.setLimit(newValue) }
+    }
+
+    /// Frees every cached buffer.
+    public static func releaseCachedBuffers() { BufferCache.shared.setLimit(BufferCache.shared.limit, flush: true) }
+}
+
+/// Freed buffers of at least ``minimumCount`` elements, kept by exact size for reuse.
+final class BufferCache: @unchecked Sendable {
+    static let shared = BufferCache()
+    /// Smaller buffers come and go through malloc, which is fast for them.
+    static let minimumCount = 16_384
+
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var cachedBytes = 0
+    private(set) var limit = 2 << 30
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count >= BufferCache.minimumCount {
+            lock.lock()
+            if let p = free[count]?.popLast() {
+                cachedBytes -= count * 4
+                lock.unlock()
+                return p
+            }
+            lock.unlock()
+        }
+        return .allocate(capacity: max(count, 1))
+    }
+
+    func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count >= BufferCache.minimumCount {
+            lock.lock()
+            if cachedBytes + count * 4 <= limit {
+                free[count, default: []].append(p)
+                cachedBytes += count * 4
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        p.deallocate()
+    }
+
+    func setLimit(_ bytes: Int, flush: Bool = false) {
+        lock.lock()
+        limit = max(0, bytes)
+        if flush || cachedBytes > limit {
+            for (_, list) in free { for p in list { p.deallocate() } }
+            free = [:]
+            cachedBytes = 0
+        }
+        lock.unlock()
+    }
+}
