@@ -3,9 +3,11 @@
 /// Multi-threaded calls set the library's thread count to the requested count (by default
 /// ``Parallel/threadCount``) when it differs from the last one set, so changing
 /// `Parallel.threadCount` takes effect on the next product. Because that count is
-/// process-wide, a `threads: 1` call from a worker thread does not touch it: it runs the
-/// pure-Swift kernel on the calling thread instead, unless the library is pinned to one
-/// thread by ``GEMM/forEachChunk(_:minimumChunk:_:)``, in which case it calls the library.
+/// process-wide, a `threads: 1` call (which may come from a worker thread) does not touch
+/// it: it runs the pure-Swift kernel on the calling thread instead, unless the library is
+/// pinned to one thread by ``GEMM/forEachChunk(_:minimumChunk:_:)``, or
+/// `Parallel.threadCount` is 1 (then there are no workers, and the library is set to one
+/// thread); in those cases it calls the library.
 public struct BLASBackend: GEMMBackend {
     /// The library products go to.
     public let library: BLASLibrary
