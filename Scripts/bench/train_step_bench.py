@@ -6,7 +6,8 @@ Transformer LM, mean cross-entropy, backward, clip the gradient to norm 1.0 and 
 update (lr 1e-3, betas (0.9, 0.95), weight decay 0.1). The PyTorch side runs the reference
 model of Scripts/reference/model_reference.py in eager mode with torch.set_num_threads(N);
 the Fable side is `fable bench train-step --json` from the release build. Both time
---steps steps after --warmup untimed ones and report the median step as tokens/s.
+--steps steps after --warmup untimed ones and report the median step as tokens/s; the two
+sides alternate per batch size, and with --rounds N the best of N rounds is kept.
 
 Usage (from the repository root, after `swift build -c release`):
     python3 Scripts/bench/train_step_bench.py --threads 2 --batch-sizes 8,32
@@ -74,6 +75,7 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=1, help="untimed steps first (default: %(default)s)")
     parser.add_argument("--threads", type=int, default=2, help="threads for both (default: %(default)s)")
     parser.add_argument("--fable", default=".build/release/fable", help="fable binary (default: %(default)s)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the best is kept (default: %(default)s)")
     parser.add_argument("--omp-active", action="store_true", help="keep OpenMP's default busy-waiting for PyTorch")
     parser.add_argument("--overhead", action="store_true",
                         help="also measure evaluation/checkpoint/logging cost at the preset's intervals (Fable)")
@@ -82,14 +84,18 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     config = PRESETS[args.preset]
     sizes = [int(s) for s in args.batch_sizes.split(",")]
-    fable = fable_step_times(args.fable, args.preset, args.batch_sizes, args.steps, args.warmup, args.threads)
     print(f"whole training step, {args.preset}, {args.threads} threads (median of {args.steps} steps after "
           f"{args.warmup} warm-up); OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}")
     print(f"{'batch':>5}  {'PyTorch tok/s':>13}  {'Fable tok/s':>11}  {'ratio':>6}   Fable step: sample / forward / backward / clip / adamw ms")
     for batch in sizes:
-        seconds = torch_step_times(config, batch, args.steps, args.warmup)
-        torch_rate = batch * config.context_length / seconds
-        row = fable[batch]
+        # Interleaved, best of --rounds: on a shared machine the load changes by the minute.
+        rows, torch_rates = [], []
+        for _ in range(args.rounds):
+            rows.append(fable_step_times(args.fable, args.preset, str(batch), args.steps, args.warmup, args.threads)[batch])
+            seconds = torch_step_times(config, batch, args.steps, args.warmup)
+            torch_rates.append(batch * config.context_length / seconds)
+        torch_rate = max(torch_rates)
+        row = max(rows, key=lambda r: r["tokens_per_second"])
         parts = " / ".join(f"{row[k + '_ms']:.0f}" for k in ["sample", "forward", "backward", "clip", "adamw"])
         print(f"{batch:>5}  {torch_rate:>13,.0f}  {row['tokens_per_second']:>11,.0f}  {row['tokens_per_second'] / torch_rate:>5.2f}x   {parts}")
     if args.overhead:

@@ -31,7 +31,7 @@ extension TrainingConfig {
             ?? ModelConfig(vocabSize: 10_000, contextLength: 128, dModel: 128, numLayers: 4, numHeads: 4, dFF: 320)
         return Preset(
             name: "cpu-small",
-            summary: "3M-parameter model, 1,000 steps of 16 x 128 tokens: minutes on 2 CPU cores",
+            summary: "3M parameters, 1,000 steps x 16 x 128 tokens (minutes on 2 cores)",
             config: TrainingConfig(
                 model: model, optimizer: optimizer, schedule: schedule, batchSize: 16, steps: 1000,
                 evalInterval: 250, evalBatches: 4, checkpointInterval: 500, keepCheckpoints: 2,
@@ -55,7 +55,7 @@ extension TrainingConfig {
             ?? ModelConfig(vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16, dFF: 1344)
         return Preset(
             name: "tinystories-17m",
-            summary: "the CS336 TinyStories model, 5,000 steps of 32 x 256 tokens (about 41M tokens)",
+            summary: "the CS336 17M model, 5,000 steps x 32 x 256 (41M tokens)",
             config: TrainingConfig(
                 model: model, optimizer: optimizer, schedule: schedule, batchSize: 32, steps: 5000,
                 evalInterval: 500, evalBatches: 8, checkpointInterval: 1000, keepCheckpoints: 3,

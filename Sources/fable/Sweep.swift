@@ -12,7 +12,8 @@ struct Sweep: ParsableCommand {
             Each --grid gives a key and its values; every combination becomes a run in \
             SWEEP_DIR, named after its settings:
 
-              fable sweep --preset cpu-small --grid optimizer.lr=1e-3,3e-3,1e-2 --grid batch_size=16,32 \\
+              fable sweep --preset cpu-small --grid optimizer.lr=1e-3,3e-3,1e-2 \\
+                  --grid batch_size=16,32 \\
                   --train train.npy --val val.npy --out sweeps/lr
 
             makes sweeps/lr/lr=1e-3,batch_size=16 ... and sweeps/lr/report/index.html. Every \
@@ -45,7 +46,7 @@ struct Sweep: ParsableCommand {
     @Option(help: ArgumentHelp("Validation tokens (.npy or .bin).", valueName: "file"))
     var val: String?
 
-    @Option(help: ArgumentHelp("Element type of raw .bin token files: uint16, uint32, int32, int64.", valueName: "type"))
+    @Option(help: ArgumentHelp("Element type of raw .bin token files.", valueName: "type"))
     var dtype: TokenDataset.Element?
 
     @Option(help: ArgumentHelp("The sweep's folder: one run directory per combination, and report/.", valueName: "dir"))

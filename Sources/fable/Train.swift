@@ -11,8 +11,11 @@ struct Train: ParsableCommand {
             Start from a preset (\(TrainingConfig.presets.map(\.name).joined(separator: ", "))) or a JSON \
             config, and change any setting with --set (dotted keys, checked before training starts):
 
-              fable train --preset cpu-small --set optimizer.lr=1e-3 --set model.vocab_size=2048 \\
+              fable train --preset cpu-small --set optimizer.lr=1e-3 \\
+                  --set model.vocab_size=2048 \\
                   --train train.npy --val val.npy --out runs/small
+
+            `--dry-run` prints the resolved config: every key --set accepts.
 
             RUN_DIR receives config.json (every setting), metrics.jsonl (one line per log \
             interval) and checkpoints/ (step_NNNNNN.safetensors and latest.safetensors). \
@@ -45,7 +48,7 @@ struct Train: ParsableCommand {
                                valueName: "file"))
     var val: String?
 
-    @Option(help: ArgumentHelp("Element type of raw .bin token files: uint16, uint32, int32, int64.", valueName: "type"))
+    @Option(help: ArgumentHelp("Element type of raw .bin token files.", valueName: "type"))
     var dtype: TokenDataset.Element?
 
     @Option(help: ArgumentHelp("The run directory to create (must not hold a run already).", valueName: "dir"))
