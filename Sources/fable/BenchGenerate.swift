@@ -28,7 +28,7 @@ struct BenchGenerate: ParsableCommand {
     var promptTokens: Int = 32
 
     @Option(name: .customLong("new-tokens"), help: ArgumentHelp("Tokens generated per sample.", valueName: "n"))
-    var newTokens: Int = 192
+    var newTokens: Int = 128
 
     @Option(help: ArgumentHelp("Which paths to time: cache, no-cache or both.", valueName: "mode"))
     var mode: String = "both"
