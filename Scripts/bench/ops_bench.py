@@ -21,13 +21,14 @@ import torch
 import torch.nn.functional as F
 
 
-def median_ms(fn, repeats):
+def median_ms(fn, repeats, clock):
+    timer = time.perf_counter if clock == "wall" else time.thread_time
     fn()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = timer()
         fn()
-        samples.append((time.perf_counter() - start) * 1e3)
+        samples.append((timer() - start) * 1e3)
     return statistics.median(samples)
 
 
@@ -83,6 +84,8 @@ def main():
     p.add_argument("--d-ff", type=int, default=1344)
     p.add_argument("--vocab", type=int, default=10000)
     p.add_argument("--ops", default="all", help="comma-separated ops (default all)")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall time, or the calling thread's CPU time (with --threads 1; steadier on a busy machine)")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -91,14 +94,14 @@ def main():
 
     cmd = [a.fable, "bench", "ops", "--json", "--threads", str(a.threads), "--repeat", str(a.repeat),
            "--batch", str(a.batch), "--context", str(a.context), "--d-model", str(a.d_model),
-           "--heads", str(a.heads), "--d-ff", str(a.d_ff), "--vocab", str(a.vocab), "--ops", ",".join(names)]
+           "--heads", str(a.heads), "--d-ff", str(a.d_ff), "--vocab", str(a.vocab), "--ops", ",".join(names), "--clock", a.clock]
     fable = {}
     for line in subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines():
         row = json.loads(line)
         fable[row["op"]] = row
 
     print(f"threads {a.threads}; batch {a.batch}, context {a.context}, d_model {a.d_model}, "
-          f"heads {a.heads}, d_ff {a.d_ff}, vocab {a.vocab}; torch {torch.__version__}")
+          f"heads {a.heads}, d_ff {a.d_ff}, vocab {a.vocab}; {a.clock} clock; torch {torch.__version__}")
     print(f"{'op':<14} {'fable fwd':>10} {'torch fwd':>10} {'ratio':>6}   "
           f"{'fable f+b':>10} {'torch f+b':>10} {'ratio':>6}   (ms; ratio = torch / fable)")
     for name in names:
@@ -115,7 +118,7 @@ def main():
                 t.grad = None
             fn().backward(seed)
 
-        tf, tb = median_ms(forward, a.repeat), median_ms(both, a.repeat)
+        tf, tb = median_ms(forward, a.repeat, a.clock), median_ms(both, a.repeat, a.clock)
         ff, fb = fable[name]["forward_ms"], fable[name]["forward_backward_ms"]
         print(f"{name:<14} {ff:>10.3f} {tf:>10.3f} {tf / ff:>6.2f}   {fb:>10.3f} {tb:>10.3f} {tb / fb:>6.2f}")
 

@@ -88,7 +88,9 @@ def muon_case():
     g = torch.Generator().manual_seed(11)
     shapes = [("token_embeddings.weight", (6, 4)), ("layers.0.attn.q_proj.weight", (4, 4)),
               ("layers.0.ln1.weight", (4,)), ("layers.0.ffn.w1.weight", (8, 4)),
-              ("layers.0.ffn.w2.weight", (4, 8)), ("lm_head.weight", (6, 4))]
+              ("layers.0.ffn.w2.weight", (4, 8)), ("layers.1.attn.q_proj.weight", (4, 4)),
+              ("layers.1.ffn.w1.weight", (8, 4)), ("layers.1.ffn.w2.weight", (4, 8)), ("lm_head.weight", (6, 4))]
+    # Six matrices: with two or three threads Fable spreads whole matrices over the threads.
     excluded = {"token_embeddings.weight", "lm_head.weight"}
     params = {n: torch.nn.Parameter(torch.randn(*s, generator=g)) for n, s in shapes}
     muon_names = [n for n, s in shapes if len(s) == 2 and n not in excluded]

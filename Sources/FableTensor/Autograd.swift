@@ -89,6 +89,19 @@ extension Tensor {
         return result
     }
 
+    /// Makes `output`'s gradient buffer this tensor's gradient, without copying, when this
+    /// tensor requires grad, has no gradient yet and `output` holds the same number of
+    /// elements. Only valid once `output`'s own backward step is running (nothing writes
+    /// its gradient afterwards). Returns false when it did not apply.
+    func adoptGrad(from output: Tensor) -> Bool {
+        guard requiresGrad, gradStorage == nil, !gradIsExternal, output.count == count,
+              let storage = output.gradStorage, output.gradHasValues else { return false }
+        gradStorage = storage
+        gradOffset = output.gradOffset
+        gradHasValues = true
+        return true
+    }
+
     /// Adds `source` (count elements) into this tensor's gradient.
     func accumulateGrad(adding source: UnsafePointer<Float>) {
         accumulateGrad { grad, accumulate in
@@ -112,23 +125,22 @@ extension Tensor {
     /// Back-propagates from this tensor, which must hold one element, with seed 1.
     public func backward() {
         precondition(count == 1, "backward() without a seed needs a one-element tensor, shape is \(shape)")
-        backward(seedValues: { $0.pointee = 1 })
+        precondition(requiresGrad, "backward() on a tensor that does not require grad")
+        accumulateGrad { g, acc in g[0] = acc ? g[0] + 1 : 1 }
+        propagate()
     }
 
     /// Back-propagates from this tensor with `seed` as its gradient (same shape).
     public func backward(seed: Tensor) {
         precondition(seed.shape == shape, "backward(seed:) shape \(seed.shape) does not match \(shape)")
-        backward(seedValues: { $0.update(from: seed.data, count: count) })
+        precondition(requiresGrad, "backward(seed:) on a tensor that does not require grad")
+        accumulateGrad(adding: seed.data)
+        propagate()
     }
 
-    private func backward(seedValues: (UnsafeMutablePointer<Float>) -> Void) {
-        precondition(requiresGrad, "backward() on a tensor that does not require grad")
+    /// Runs every recorded backward step reachable from this tensor, whose gradient is set.
+    private func propagate() {
         let order = topologicalOrder()
-        let seed = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
-        defer { seed.deallocate() }
-        seedValues(seed)
-        accumulateGrad(adding: seed)
-
         // Walk outputs before inputs; drop each tensor as soon as it is done so its
         // buffers (and the activations its node saved) are freed mid-pass.
         var pending: [Tensor?] = order

@@ -39,7 +39,9 @@ public struct BLASBackend: GEMMBackend {
         guard m > 0 && n > 0 else { return }
         let limit = Int(Int32.max)
         let fits = max(m, n, k, lda, ldb, ldc) <= limit
-        let direct = threads > 1 ? fits : fits && library.isPinnedToSingleThread
+        // With Parallel.threadCount == 1 there are no worker threads, so a one-thread call
+        // comes from the orchestrating thread and may set the library to one thread itself.
+        let direct = threads > 1 ? fits : fits && (library.isPinnedToSingleThread || Parallel.threadCount == 1)
         guard direct else {
             fallback.sgemm(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -51,7 +53,7 @@ public struct BLASBackend: GEMMBackend {
             GEMM.scale(c, m: m, n: n, ldc: ldc, beta: beta)
             return
         }
-        if threads > 1 { library.applyThreadCount(threads) }
+        if threads > 1 || Parallel.threadCount == 1 { library.applyThreadCount(threads) }
         library.sgemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -33,8 +33,11 @@ public enum BLASLoadError: Error, CustomStringConvertible, Equatable {
 ///
 /// Search order: `FABLE_BLAS` (a path or file name) when set, else on Linux OpenBLAS
 /// (`libopenblas.so.0`, `libopenblas.so`, `libopenblasp`/`libopenblaso` variants), BLIS,
-/// MKL (`libmkl_rt`), then a generic `libblas.so.3`; on macOS Accelerate. The first library
-/// that exports `cblas_sgemm` wins. Loaded libraries stay open for the life of the process.
+/// MKL (`libmkl_rt`), then `libblas.so.3`/`libcblas.so.3`; on macOS Accelerate. The first
+/// library that exports `cblas_sgemm` wins, except that the search skips a library it
+/// cannot identify as OpenBLAS, BLIS or MKL (a `libblas.so.3` that is the netlib reference
+/// implementation is far slower than ``SIMDGEMM``); `FABLE_BLAS` accepts any CBLAS.
+/// Loaded libraries stay open for the life of the process.
 public final class BLASLibrary: @unchecked Sendable {
     /// The family of library, which decides how its thread count is set.
     public enum Vendor: String, Sendable {
@@ -60,7 +63,7 @@ public final class BLASLibrary: @unchecked Sendable {
     public let resolvedPath: String
     /// Which library family this is.
     public let vendor: Vendor
-    /// The library's own description, such as "OpenBLAS 0.3.21 ... SkylakeX", when it has one.
+    /// The library's own description, such as "OpenBLAS 0.3.21 ... Haswell", when it has one.
     public let details: String?
 
     let sgemmFunction: SgemmFunction
@@ -78,7 +81,8 @@ public final class BLASLibrary: @unchecked Sendable {
         return "\(vendor.rawValue)\(details.map { " (\($0))" } ?? "") from \(file)"
     }
 
-    private init(
+    /// Internal so tests can build a library around stand-in functions.
+    init(
         requestedPath: String, resolvedPath: String, vendor: Vendor, details: String?,
         sgemm: SgemmFunction, setThreads: ((Int) -> Void)?
     ) {
@@ -102,7 +106,7 @@ extension BLASLibrary {
         return [
             "libopenblas.so.0", "libopenblas.so",
             "libopenblasp.so.0", "libopenblasp.so", "libopenblaso.so.0", "libopenblaso.so",
-            "libblis.so.4", "libblis.so", "libblis-mt.so.4",
+            "libblis.so.4", "libblis.so", "libblisp.so.4", "libbliso.so.4", "libblis-mt.so.4",
             "libmkl_rt.so.2", "libmkl_rt.so",
             "libblas.so.3", "libcblas.so.3",
         ]
@@ -120,7 +124,8 @@ extension BLASLibrary {
         if let path = environment["FABLE_BLAS"], !path.isEmpty {
             return load(path: path).mapError { error in
                 if case .notFound(let attempts) = error {
-                    return .overrideFailed(path: path, reason: attempts.first ?? "not found")
+                    let reason = attempts.first.map { shorten($0, path: path) } ?? "not found"
+                    return .overrideFailed(path: path, reason: reason)
                 }
                 return error
             }
@@ -128,6 +133,9 @@ extension BLASLibrary {
         var attempts: [String] = []
         for path in candidatePaths {
             switch load(path: path) {
+            case .success(let library) where library.vendor == .generic:
+                // Likely the unoptimised reference BLAS, slower than the Swift kernel.
+                attempts.append("\(path): not a known optimised BLAS (set FABLE_BLAS to use it anyway)")
             case .success(let library): return .success(library)
             case .failure(.notFound(let tried)): attempts += tried
             case .failure(let error): attempts.append(error.description)
@@ -141,7 +149,14 @@ extension BLASLibrary {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let cached = cache[path] { return cached }
-        let result = open(path: path)
+        var result = open(path: path)
+        // Two names for one file (libopenblas.so.0 and its real path) share one object, so
+        // the thread-count bookkeeping matches the library's single global setting.
+        if case .success(let library) = result,
+           let twin = cache.values.lazy.compactMap({ try? $0.get() })
+               .first(where: { $0.resolvedPath == library.resolvedPath }) {
+            result = .success(twin)
+        }
         cache[path] = result
         return result
     }
@@ -184,7 +199,7 @@ extension BLASLibrary {
             vendor = .accelerate
         }
 
-        let resolved = fileContaining(sgemmPointer) ?? path
+        let resolved = fileContaining(sgemmPointer).map(realPath) ?? path
         return .success(BLASLibrary(
             requestedPath: path, resolvedPath: resolved, vendor: vendor, details: details,
             sgemm: sgemm, setThreads: setThreads))
@@ -208,6 +223,13 @@ extension BLASLibrary {
         guard found != 0, let name = info[0] else { return nil }
         return String(cString: name)
         #endif
+    }
+
+    /// The path with symbolic links resolved (alternatives links name the real variant).
+    private static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     private static func string(from getter: UnsafeMutableRawPointer?) -> String? {

@@ -38,25 +38,34 @@ public final class RoPE {
         self.sinTable = sinTable
     }
 
-    /// Rotates every d_k-vector of `x` (..., T, d_k) by its position.
+    /// Rotates every d_k-vector of `x` by its position.
     ///
-    /// - Parameter positions: either T positions shared by every leading index (the usual
-    ///   `0..<T`), or one position per vector (`x.count / d_k` of them, row-major).
-    public func apply(_ x: Tensor, positions: [Int]) -> Tensor {
+    /// - Parameters:
+    ///   - x: (..., T, d_k) with `.headsFirst` (the default), or (batch, T, heads, d_k)
+    ///     with `.sequenceFirst` (the layout attention reads without transposes).
+    ///   - positions: either T positions shared by every batch entry and head (the usual
+    ///     `0..<T`), or one position per vector (`x.count / d_k` of them, row-major).
+    ///   - layout: where the sequence axis sits.
+    public func apply(_ x: Tensor, positions: [Int], layout: AttentionLayout = .headsFirst) -> Tensor {
         precondition(x.rank >= 2 && x.shape.last == dK, "RoPE: x \(x.shape) must end in d_k = \(dK)")
+        precondition(layout == .headsFirst || x.rank == 4, "RoPE: sequenceFirst x must be (batch, T, heads, d_k), got \(x.shape)")
         let rows = x.count / dK
-        let t = x.shape[x.rank - 2]
+        let t = layout == .headsFirst ? x.shape[x.rank - 2] : x.shape[1]
+        // Vectors that share a position: consecutive rows with the same sequence index.
+        let rowsPerPosition = layout == .headsFirst ? 1 : x.shape[2]
         precondition(positions.count == t || positions.count == rows,
                      "RoPE: \(positions.count) positions fit neither T = \(t) nor \(rows) vectors")
         for p in positions {
             precondition(p >= 0 && p < maxSequenceLength, "RoPE: position \(p) outside 0..<\(maxSequenceLength)")
         }
         let out = Tensor(uninitialized: x.shape)
-        rotate(x.data, into: out.data, rows: rows, positions: positions, inverse: false, accumulate: false)
+        rotate(x.data, into: out.data, rows: rows, positions: positions, rowsPerPosition: rowsPerPosition,
+               inverse: false, accumulate: false)
         return Tensor.record(out, "rope", [x]) { [self] _, grad in
             // The backward pass rotates the gradient by the opposite angle.
             x.accumulateGrad { g, acc in
-                rotate(grad, into: g, rows: rows, positions: positions, inverse: true, accumulate: acc)
+                rotate(grad, into: g, rows: rows, positions: positions, rowsPerPosition: rowsPerPosition,
+                       inverse: true, accumulate: acc)
             }
         }
     }
@@ -87,7 +96,7 @@ public final class RoPE {
 
     private func rotate(
         _ source: UnsafePointer<Float>, into dest: UnsafeMutablePointer<Float>, rows: Int,
-        positions: [Int], inverse: Bool, accumulate: Bool
+        positions: [Int], rowsPerPosition: Int, inverse: Bool, accumulate: Bool
     ) {
         let half = dK / 2, dK = self.dK
         let sign: Float = inverse ? -1 : 1
@@ -98,7 +107,7 @@ public final class RoPE {
                     let shared = pos.count != rows
                     Parallel.forEachChunk(rows, minimumChunk: Swift.max(1, 16_384 / dK)) { range in
                         for row in range {
-                            let p = shared ? posP[row % pos.count] : posP[row]
+                            let p = shared ? posP[(row / rowsPerPosition) % pos.count] : posP[row]
                             let c = cosP + p * half, s = sinP + p * half
                             let src = source + row * dK, dst = dest + row * dK
                             for k in 0..<half {

@@ -2,33 +2,41 @@
 
 extension Tensor {
     /// `silu(a) * b` elementwise (same shapes), the gate of a SwiGLU feed-forward layer.
-    /// Forward and backward are each one pass; nothing but the inputs is saved.
+    /// Forward and backward are each one pass; besides the inputs, only sigmoid(a) is saved.
     public static func swiGLU(_ a: Tensor, _ b: Tensor) -> Tensor {
         precondition(a.shape == b.shape, "swiGLU: shapes \(a.shape) and \(b.shape) differ")
         let out = Tensor(uninitialized: a.shape)
-        let ap = a.data, bp = b.data, yp = out.data, n = a.count
+        // With grad on, keep sigmoid(a) so the backward pass needs no exp or division
+        // (PyTorch's eager sequence saves silu(a) likewise).
+        let sigmoid: TensorStorage? = needsGrad([a, b]) ? TensorStorage(uninitializedCount: a.count) : nil
+        let ap = a.data, bp = b.data, yp = out.data, n = a.count, sp = sigmoid?.base
         Parallel.forEachChunk(n, minimumChunk: 16_384) { r in
             var i = r.lowerBound
             while i + 8 <= r.upperBound {
                 let x = Vector.load(ap + i)
-                Vector.store(x / (1 + Vector.exp(-x)) * Vector.load(bp + i), yp + i)
+                let s = Vector.sigmoid(x)
+                if let sp { Vector.store(s, sp + i) }
+                Vector.store(x * s * Vector.load(bp + i), yp + i)
                 i += 8
             }
             while i < r.upperBound {
                 let x = ap[i]
-                yp[i] = x / (1 + Vector.exp(-x)) * bp[i]
+                let s = Vector.sigmoid(Vector.V(repeating: x))[0]
+                sp?[i] = s
+                yp[i] = x * s * bp[i]
                 i += 1
             }
         }
         return record(out, "swiGLU", [a, b]) { _, grad in
             // da = g · b · s (1 + a (1 - s)),  db = g · a · s,  with s = sigmoid(a)
             let needA = a.requiresGrad, needB = b.requiresGrad
+            let sp = UnsafePointer(sigmoid!.base)
             func run(_ ga: UnsafeMutablePointer<Float>?, _ accA: Bool, _ gb: UnsafeMutablePointer<Float>?, _ accB: Bool) {
                 Parallel.forEachChunk(n, minimumChunk: 16_384) { r in
                     var i = r.lowerBound
                     while i + 8 <= r.upperBound {
                         let x = Vector.load(ap + i), y = Vector.load(bp + i), g = Vector.load(grad + i)
-                        let s = 1 / (1 + Vector.exp(-x))
+                        let s = Vector.load(sp + i)
                         if let ga {
                             var d = g * y * s * (1 + x * (1 - s))
                             if accA { d += Vector.load(ga + i) }
@@ -42,7 +50,7 @@ extension Tensor {
                         i += 8
                     }
                     while i < r.upperBound {
-                        let x = ap[i], s = 1 / (1 + Vector.exp(-x))
+                        let x = ap[i], s = sp[i]
                         if let ga { let d = grad[i] * bp[i] * s * (1 + x * (1 - s)); ga[i] = accA ? ga[i] + d : d }
                         if let gb { let d = grad[i] * x * s; gb[i] = accB ? gb[i] + d : d }
                         i += 1

@@ -17,7 +17,7 @@ extension GEMM {
     public static func forEachChunk(
         _ count: Int, minimumChunk: Int = 1, _ body: (Range<Int>) -> Void
     ) {
-        if let blas = backend as? BLASBackend, Parallel.chunkCount(for: count, minimumChunk: minimumChunk) > 1 {
+        if let blas = backend as? BLASBackend {
             blas.library.withSingleThread {
                 Parallel.forEachChunk(count, minimumChunk: minimumChunk, body)
             }
@@ -35,7 +35,8 @@ extension GEMM {
     /// Small products are spread over the threads one whole product per worker (each on
     /// one thread, see ``forEachChunk(_:minimumChunk:_:)``); large ones run one after
     /// another, each using every thread. The choice depends only on the shapes and the
-    /// thread count, so results are deterministic. Call from the orchestrating thread.
+    /// thread count, so results are deterministic. The items' C blocks must not overlap.
+    /// Call from the orchestrating thread.
     public static func sgemmBatched(
         count: Int,
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

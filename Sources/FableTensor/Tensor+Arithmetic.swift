@@ -19,24 +19,33 @@ extension BroadcastPlan {
         into out: UnsafeMutablePointer<Float>, accumulate: Bool = false
     ) {
         let inner = self.inner, sa = aInnerStride, sb = bInnerStride
+        /// Elements `span` of one row whose operands start at pa and pb.
+        @inline(__always)
+        func segment(_ pa: UnsafePointer<Float>, _ pb: UnsafePointer<Float>, _ po: UnsafeMutablePointer<Float>, _ span: Range<Int>) {
+            @inline(__always) func lane(_ p: UnsafePointer<Float>, _ s: Int, _ i: Int) -> Vector.V {
+                s == 1 ? Vector.load(p + i) : Vector.V(repeating: p[0])
+            }
+            var i = span.lowerBound
+            while i + 8 <= span.upperBound {
+                var r = K.apply(lane(pa, sa, i), lane(pb, sb, i))
+                if accumulate { r += Vector.load(po + i) }
+                Vector.store(r, po + i)
+                i += 8
+            }
+            while i < span.upperBound {
+                let r = K.apply(Vector.V(repeating: pa[i * sa]), Vector.V(repeating: pb[i * sb]))[0]
+                po[i] = accumulate ? po[i] + r : r
+                i += 1
+            }
+        }
+        if rows == 1 {
+            // One long run (same shapes, or a scalar operand): split the run itself.
+            Parallel.forEachChunk(inner, minimumChunk: 32_768) { span in segment(a, b, out, span) }
+            return
+        }
         Parallel.forEachChunk(rows, minimumChunk: minimumRowsPerChunk) { range in
             forEachRow(range) { row, aOff, bOff in
-                let pa = a + aOff, pb = b + bOff, po = out + row * inner
-                var i = 0
-                @inline(__always) func lane(_ p: UnsafePointer<Float>, _ s: Int, _ i: Int) -> Vector.V {
-                    s == 1 ? Vector.load(p + i) : Vector.V(repeating: p[0])
-                }
-                while i + 8 <= inner {
-                    var r = K.apply(lane(pa, sa, i), lane(pb, sb, i))
-                    if accumulate { r += Vector.load(po + i) }
-                    Vector.store(r, po + i)
-                    i += 8
-                }
-                while i < inner {
-                    let r = K.apply(Vector.V(repeating: pa[i * sa]), Vector.V(repeating: pb[i * sb]))[0]
-                    po[i] = accumulate ? po[i] + r : r
-                    i += 1
-                }
+                segment(a + aOff, b + bOff, out + row * inner, 0..<inner)
             }
         }
     }

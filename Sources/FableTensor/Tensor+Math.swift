@@ -46,20 +46,20 @@ struct SquareKernel: UnaryKernel {
 }
 
 struct SigmoidKernel: UnaryKernel {
-    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { 1 / (1 + Vector.exp(-x)) }
+    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { Vector.sigmoid(x) }
     @inline(__always) func backward(_ g: Vector.V, x: Vector.V, y: Vector.V) -> Vector.V { g * y * (1 - y) }
 }
 
 struct SiLUKernel: UnaryKernel {
-    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { x / (1 + Vector.exp(-x)) }
+    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { x * Vector.sigmoid(x) }
     @inline(__always) func backward(_ g: Vector.V, x: Vector.V, y: Vector.V) -> Vector.V {
-        let s = 1 / (1 + Vector.exp(-x))
+        let s = Vector.sigmoid(x)
         return g * s * (1 + x * (1 - s))
     }
 }
 
 struct ReLUKernel: UnaryKernel {
-    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { pointwiseMax(x, Vector.V()) }
+    @inline(__always) func forward(_ x: Vector.V) -> Vector.V { Vector.maximum(x, Vector.V()) }
     @inline(__always) func backward(_ g: Vector.V, x: Vector.V, y: Vector.V) -> Vector.V {
         g.replacing(with: 0, where: x .<= 0)
     }

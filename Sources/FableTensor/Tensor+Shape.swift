@@ -33,8 +33,10 @@ extension Tensor {
         }
         precondition(target.reduce(1, *) == count, "reshaped(\(newShape)) does not fit shape \(shape)")
         let out = Tensor(shape: target, storage: storage, offset: offset)
-        return Tensor.record(out, "reshape", [self]) { [self] _, grad in
-            accumulateGrad(adding: grad)
+        return Tensor.record(out, "reshape", [self]) { [self] out, grad in
+            // Same elements, same order: take over the output's gradient buffer when this
+            // tensor has none yet (no copy), else add it in.
+            if !adoptGrad(from: out) { accumulateGrad(adding: grad) }
         }
     }
 

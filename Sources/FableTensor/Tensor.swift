@@ -3,32 +3,38 @@
 /// # API overview
 ///
 /// **Layout.** Every tensor is contiguous and row-major: `shape` plus a pointer
-/// (`data`) into a ``TensorStorage``. `reshaped(_:)` and `slice(rows:)` (a range of the
-/// first axis) are free views of the same storage; `transposed(_:_:)`, `permuted(_:)`
-/// and `slice(axis:range:)` on other axes copy. Kernels read inputs as flat buffers.
+/// (`data`) into a ``TensorStorage``. `reshaped(_:)` and `slice(axis: 0, _:)` are free
+/// views of the same storage; `transposed(_:_:)`, `permuted(_:)`, `slice` on other axes
+/// and `concatenate(_:axis:)` copy. Kernels read inputs as flat buffers.
 ///
 /// **Creation.** `Tensor(shape:data:)`, `Tensor(_ scalar)`, `.zeros(_:)`, `.ones(_:)`,
-/// `.full(_:value:)`, `.normal(_:mean:std:generator:)`,
-/// `.truncatedNormal(_:mean:std:lower:upper:generator:)` (seeded by ``RandomGenerator``),
-/// `.arange(_:)`, and ``parameter(_:_:)`` which views one entry of a ``ParameterStore``:
-/// its values are the store's memory and its gradient accumulates straight into the
-/// store's gradient slice, so optimizers, clipping and checkpoints loop over the flat
-/// buffers. `toArray()`, `item()` and `data` read results.
+/// `.full(_:value:)`, `.arange(_:)`, `.normal(_:mean:std:generator:)`,
+/// `.truncatedNormal(_:mean:std:lower:upper:generator:)` (seeded by ``RandomGenerator``,
+/// drawn in element order), and ``parameter(_:_:)`` / `parameter(_:named:)`, which view one
+/// entry of a ``ParameterStore``: values are the store's memory and the gradient
+/// accumulates straight into the store's gradient slice, so optimizers, clipping and
+/// checkpoints loop over the flat buffers (call `store.zeroGradients()` between steps).
+/// Read results with `toArray()`, `item()`, `t[i, j]`, `data`; `grad` views the gradient.
 ///
 /// **Ops** (each in its own file, forward and backward side by side):
-/// - elementwise with NumPy broadcasting: `+ - * /` (tensor or Float), `neg()`, `exp()`,
-///   `log()`, `sqrt()`, `rsqrt()`, `square()`, `sigmoid()`, `silu()`, `relu()`, `pow(_:)`
+/// - elementwise with NumPy broadcasting: `+ - * /` (tensor or Float), unary `-`, `exp()`,
+///   `log()`, `sqrt()`, `rsqrt()`, `reciprocal()`, `square()`, `sigmoid()`, `silu()`,
+///   `relu()`, `pow(_:)`, `affine(scale:shift:)`
 /// - reductions over an axis (negative axes count from the end) or everything:
-///   `sum(axis:keepDims:)`, `mean(axis:keepDims:)`, `Swift.max(axis:keepDims:)`, `sum()`, `mean()`
+///   `sum(axis:keepDims:)`, `mean(axis:keepDims:)`, `max(axis:keepDims:)`, `sum()`, `mean()`;
+///   `argmax(axis:)` returns indices
 /// - `softmax(axis:)`, `logSoftmax(axis:)` (max-subtraction trick)
-/// - `matmul(_:_:transposeA:transposeB:)` with batch dimensions (GEMM.sgemm), `linear(_:_:)`
-///   (x · Wᵀ with W as (out, in))
-/// - `embedding(_:indices:shape:)` (gather rows; backward scatter-adds)
-/// - `maskedFill(_:value:)` (boolean mask, broadcast)
-/// - fused: `rmsNorm(_:gain:eps:)`, `swiGLU(_:_:)` (silu(a)·b) and
-///   `swiGLU(_:w1:w2:w3:)`, ``RoPE`` (`rope.apply(_:positions:)`),
-///   `scaledDotProductAttention(query:key:value:causal:mask:)`,
-///   `crossEntropy(_:targets:)` (mean over every position)
+/// - `Tensor.matmul(a, b, transposeA:transposeB:)` over the last two axes with batch axes
+///   (equal, or one operand a plain matrix), and `Tensor.linear(x, W)` = x · Wᵀ with W
+///   shaped (out, in) as in PyTorch; all products go through `GEMM`
+/// - `Tensor.embedding(W, indices:shape:)` (gather rows; backward scatter-adds)
+/// - `maskedFill(_:maskShape:value:)` (true = fill, broadcast) and `Tensor.causalMask(_:)`
+/// - fused, each with its own backward: `Tensor.rmsNorm(x, gain:eps:)`,
+///   `Tensor.swiGLU(a, b)` (silu(a)·b) and `Tensor.swiGLU(x, w1:w2:w3:)`,
+///   ``RoPE`` (`RoPE(theta:dK:maxSequenceLength:)`, `rope.apply(x, positions:layout:)`),
+///   `Tensor.scaledDotProductAttention(query:key:value:causal:mask:layout:)` (mask true =
+///   may attend; ``AttentionLayout/sequenceFirst`` reads (B, T, heads, d) straight from a
+///   reshaped projection), `Tensor.crossEntropy(logits, targets:)` (mean over all rows)
 ///
 /// **Autograd.** An op records a node when grad mode is on and any input
 /// `requiresGrad`. `loss.backward()` (a scalar) or `out.backward(seed:)` walks the graph
@@ -38,9 +44,11 @@
 /// closure without recording (task-local, so it covers the calling thread and its child
 /// tasks). `detached()` returns a tensor that shares data but not history.
 ///
-/// **Threads.** Kernels split work with ``Parallel/forEachChunk(_:minimumChunk:_:)`` by a
-/// fixed rule and reduce in a fixed order, so results are identical run to run for a given
-/// ``Parallel/threadCount``.
+/// **Threads and memory.** Kernels split work with
+/// ``Parallel/forEachChunk(_:minimumChunk:_:)`` by a fixed rule and reduce in a fixed order,
+/// so results are identical run to run for a given ``Parallel/threadCount``. Freed buffers
+/// of 64 KiB and more are kept for reuse (``TensorStorage/cacheLimitBytes``, default 2 GiB),
+/// since every training step allocates the same shapes again.
 ///
 /// Shapes that do not fit an op are programming errors and stop with a precondition
 /// message naming the op and the shapes.

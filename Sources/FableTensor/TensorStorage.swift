@@ -1,3 +1,5 @@
+import Foundation
+
 /// A block of Float32 memory that tensors view.
 ///
 /// A storage either owns its memory (allocated here, freed on `deinit`) or borrows memory
@@ -11,9 +13,9 @@ public final class TensorStorage {
     private let owner: AnyObject?
     private let ownsMemory: Bool
 
-    /// Allocates `count` uninitialised elements.
+    /// Allocates `count` uninitialised elements (reusing a cached buffer when one fits).
     init(uninitializedCount count: Int) {
-        self.base = .allocate(capacity: Swift.max(count, 1))
+        self.base = BufferCache.shared.take(count)
         self.count = count
         self.owner = nil
         self.ownsMemory = true
@@ -34,6 +36,71 @@ public final class TensorStorage {
     }
 
     deinit {
-        if ownsMemory { base.deallocate() }
+        if ownsMemory { BufferCache.shared.give(base, count: count) }
+    }
+}
+
+// MARK: - Buffer cache
+
+extension TensorStorage {
+    /// The most bytes of freed tensor buffers kept for reuse (default 2 GiB; 0 disables
+    /// the cache). Training repeats the same shapes every step, so reusing buffers avoids
+    /// the page faults and kernel zeroing of fresh large allocations.
+    public static var cacheLimitBytes: Int {
+        get { BufferCache.shared.limit }
+        set { BufferCache.shared.setLimit(newValue) }
+    }
+
+    /// Frees every cached buffer.
+    public static func releaseCachedBuffers() { BufferCache.shared.setLimit(BufferCache.shared.limit, flush: true) }
+}
+
+/// Freed buffers of at least ``minimumCount`` elements, kept by exact size for reuse.
+final class BufferCache: @unchecked Sendable {
+    static let shared = BufferCache()
+    /// Smaller buffers come and go through malloc, which is fast for them.
+    static let minimumCount = 16_384
+
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var cachedBytes = 0
+    private(set) var limit = 2 << 30
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        if count >= BufferCache.minimumCount {
+            lock.lock()
+            if let p = free[count]?.popLast() {
+                cachedBytes -= count * 4
+                lock.unlock()
+                return p
+            }
+            lock.unlock()
+        }
+        return .allocate(capacity: max(count, 1))
+    }
+
+    func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count >= BufferCache.minimumCount {
+            lock.lock()
+            if cachedBytes + count * 4 <= limit {
+                free[count, default: []].append(p)
+                cachedBytes += count * 4
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        p.deallocate()
+    }
+
+    func setLimit(_ bytes: Int, flush: Bool = false) {
+        lock.lock()
+        limit = max(0, bytes)
+        if flush || cachedBytes > limit {
+            for (_, list) in free { for p in list { p.deallocate() } }
+            free = [:]
+            cachedBytes = 0
+        }
+        lock.unlock()
     }
 }

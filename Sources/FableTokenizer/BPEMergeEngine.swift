@@ -39,6 +39,8 @@ struct BPEMergeEngine {
     private var tokens: TokenTable
     private var idForBytes: [[UInt8]: Int32] = [:]
     private var nextId: Int32
+    /// The most merges the words allow.
+    private let possibleMerges: Int
 
     // MARK: Scratch (one byte per symbol of the longest word)
     private var oldMarks: RawVector<UInt8>
@@ -49,35 +51,40 @@ struct BPEMergeEngine {
     ///   - firstByteId: the id of byte 0 (the number of special tokens).
     ///   - vocabCapacity: the final vocabulary size.
     init(counts: PretokenCounts, firstByteId: Int, vocabCapacity: Int) {
-        tokens = TokenTable(capacity: vocabCapacity)
-        for byte in 0..<256 { tokens.set(id: firstByteId + byte, bytes: [UInt8(byte)]) }
-        nextId = Int32(firstByteId + 256)
-
         // Words: every pre-token of two or more bytes (a single byte has no pair).
         var totalSymbols = 0
         var wordCount = 0
         var longest = 1
-        for index in 0..<counts.count {
-            let length = counts.entries[index].length
-            if length >= 2 {
-                totalSymbols += length
+        counts.forEach { key, _ in
+            if key.count >= 2 {
+                totalSymbols += key.count
                 wordCount += 1
-                longest = max(longest, length)
+                longest = max(longest, key.count)
             }
         }
-        symbols = RawVector(capacity: totalSymbols)
-        wordStart = RawVector(capacity: wordCount)
-        wordLength = RawVector(capacity: wordCount)
-        wordFrequency = RawVector(capacity: wordCount)
-        wordStamp = RawVector(repeating: -1, count: wordCount)
-        for index in 0..<counts.count {
-            let entry = counts.entries[index]
-            guard entry.length >= 2 else { continue }
+        // Each merge removes at least one symbol and every word keeps one, which bounds
+        // the merges (and the token table) however large the requested vocabulary.
+        possibleMerges = totalSymbols - wordCount
+        tokens = TokenTable(capacity: min(vocabCapacity, firstByteId + 256 + possibleMerges))
+        for byte in 0..<256 { tokens.set(id: firstByteId + byte, bytes: [UInt8(byte)]) }
+        nextId = Int32(firstByteId + 256)
+
+        var symbols = RawVector<Int32>(capacity: totalSymbols)
+        var wordStart = RawVector<Int>(capacity: wordCount)
+        var wordLength = RawVector<Int32>(capacity: wordCount)
+        var wordFrequency = RawVector<Int64>(capacity: wordCount)
+        counts.forEach { key, count in
+            guard key.count >= 2 else { return }
             wordStart.append(symbols.count)
-            wordLength.append(Int32(entry.length))
-            wordFrequency.append(entry.count)
-            for byte in counts.bytes(of: index) { symbols.append(Int32(firstByteId) + Int32(byte)) }
+            wordLength.append(Int32(key.count))
+            wordFrequency.append(count)
+            for byte in key { symbols.append(Int32(firstByteId) + Int32(byte)) }
         }
+        self.symbols = symbols
+        self.wordStart = wordStart
+        self.wordLength = wordLength
+        self.wordFrequency = wordFrequency
+        wordStamp = RawVector(repeating: -1, count: wordCount)
         oldMarks = RawVector(repeating: 0, count: longest + 1)
         newMarks = RawVector(repeating: 0, count: longest + 1)
 
@@ -174,8 +181,8 @@ struct BPEMergeEngine {
     /// Makes up to `maxMerges` merges and returns them in order.
     mutating func run(maxMerges: Int, progress: (Int) -> Void) -> [MergePair] {
         var merges: [MergePair] = []
-        merges.reserveCapacity(max(0, maxMerges))
-        let reportEvery = max(1, maxMerges / 100)
+        merges.reserveCapacity(max(0, min(maxMerges, possibleMerges)))
+        let reportEvery = max(1, min(maxMerges, possibleMerges) / 100)
         progress(0)
         while merges.count < maxMerges, let top = heap.popMax() {
             let pair = Int(top.pair)

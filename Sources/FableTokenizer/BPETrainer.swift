@@ -98,32 +98,36 @@ public struct BPETrainer: Sendable {
     func train(source: ByteSource, progress: ((Progress) -> Void)?) throws -> BPETrainingResult {
         let clock = ContinuousClock()
         let pretokenStart = clock.now
-        let counted = try countPretokens(source: source, progress: progress)
-        let pretokenTime = clock.now - pretokenStart
-
-        let mergeStart = clock.now
         let specials = configuration.specialTokens
         let maxMerges = configuration.vocabSize - 256 - specials.count
-        var engine = BPEMergeEngine(counts: counted.counts, firstByteId: specials.count,
+        var engine: BPEMergeEngine
+        var statistics: BPETrainingStatistics
+        var mergeStart = clock.now
+        do {
+            // The counts are released once the engine has its own copy of the words.
+            let counted = try countPretokens(source: source, progress: progress)
+            statistics = BPETrainingStatistics(
+                inputBytes: counted.inputBytes,
+                pretokens: counted.pretokens,
+                distinctPretokens: counted.counts.count,
+                chunks: counted.chunks,
+                invalidUTF8Replacements: counted.replacements,
+                firstInvalidUTF8Offset: counted.firstInvalidOffset,
+                pretokenizeSeconds: (clock.now - pretokenStart).seconds,
+                mergeSeconds: 0)
+            mergeStart = clock.now
+            engine = BPEMergeEngine(counts: counted.counts, firstByteId: specials.count,
                                     vocabCapacity: configuration.vocabSize)
+        }
         defer { engine.deallocate() }
         let merged = engine.run(maxMerges: maxMerges) { done in
             progress?(.merging(done: done, total: maxMerges))
         }
-        let mergeTime = clock.now - mergeStart
+        statistics.mergeSeconds = (clock.now - mergeStart).seconds
 
         var tokens: [[UInt8]] = specials.map { Array($0.utf8) }
         tokens += (0..<256).map { [UInt8($0)] }
         tokens += merged.map(\.merged)
-        let statistics = BPETrainingStatistics(
-            inputBytes: counted.inputBytes,
-            pretokens: counted.pretokens,
-            distinctPretokens: counted.counts.count,
-            chunks: counted.chunks,
-            invalidUTF8Replacements: counted.replacements,
-            firstInvalidUTF8Offset: counted.firstInvalidOffset,
-            pretokenizeSeconds: pretokenTime.seconds,
-            mergeSeconds: mergeTime.seconds)
         return BPETrainingResult(
             vocabulary: Vocabulary(tokens: tokens, mergePairs: merged, specialTokens: specials),
             statistics: statistics)
@@ -140,11 +144,13 @@ public struct BPETrainingResult: Sendable, Equatable {
     /// Sizes and timings of the run.
     public var statistics: BPETrainingStatistics
 
-    /// The longest token's id and bytes (ties: the lowest id).
+    /// The longest learned or byte token (special tokens left out): its id and bytes;
+    /// ties go to the lowest id.
     public var longestToken: (id: Int, bytes: [UInt8])? {
         var best: (id: Int, bytes: [UInt8])?
-        for (id, bytes) in vocabulary.tokens.enumerated() where bytes.count > (best?.bytes.count ?? -1) {
-            best = (id, bytes)
+        let tokens = vocabulary.tokens
+        for id in vocabulary.specialTokens.count..<tokens.count where tokens[id].count > (best?.bytes.count ?? -1) {
+            best = (id, tokens[id])
         }
         return best
     }

@@ -106,10 +106,11 @@ final class ChunkBuffer {
 /// independently and in any order.
 ///
 /// A chunk ends where a special token starts (the document separator). When no special
-/// token occurs within the look-ahead, it ends before a `\n` that follows an ASCII byte
-/// that is not white space: the GPT-2 pattern always ends a piece there and starts a fresh
-/// one, so scanning the two sides separately gives the same pieces. Only an input with
-/// neither special tokens nor such newlines makes a chunk grow past its target size.
+/// token occurs within the look-ahead, it ends where a run of ASCII white space holding a
+/// `\n` starts right after an ASCII byte that is not white space ("word\n", "word \r\n"):
+/// the GPT-2 pattern always ends a piece there and starts a fresh one, so scanning the two
+/// sides separately gives the same pieces. Only an input with neither special tokens nor
+/// such line ends makes a chunk grow past its target size.
 final class ChunkReader {
     private var source: ByteSource
     private let matcher: SpecialTokenMatcher
@@ -189,10 +190,17 @@ final class ChunkReader {
         while position < limit {
             guard let found = memchr(base + position, 0x0A, limit - position) else { break }
             let newline = UnsafeMutablePointer<UInt8>(found.assumingMemoryBound(to: UInt8.self)) - base
-            let before = base[newline - 1]
-            if before < 0x80 && asciiClasses[Int(before)] != GPT2Pretokenizer.ScalarClass.space
-                && !matcher.straddles(newline, in: bytes) {
-                return newline
+            // Cut where the white-space run holding this newline starts ("word \r\n": before
+            // the space), when a non-space ASCII byte comes right before it.
+            var cut = newline
+            while cut > 0 && newline - cut < 64 && base[cut - 1] < 0x80
+                && asciiClasses[Int(base[cut - 1])] == GPT2Pretokenizer.ScalarClass.space {
+                cut -= 1
+            }
+            if cut > 0 && base[cut - 1] < 0x80
+                && asciiClasses[Int(base[cut - 1])] != GPT2Pretokenizer.ScalarClass.space
+                && !matcher.straddles(cut, in: bytes) {
+                return cut
             }
             position = newline + 1
         }

@@ -17,7 +17,7 @@ final class MergeTable: @unchecked Sendable {
     /// A pair listed twice keeps its first (lowest) rank.
     init(merges: [(left: UInt32, right: UInt32, merged: UInt32)]) {
         var size = 1024
-        while size < merges.count * 3 { size <<= 1 }
+        while size < merges.count * 2 { size <<= 1 }
         mask = size - 1
         slots = .allocate(capacity: size * 2)
         for k in 0..<size {

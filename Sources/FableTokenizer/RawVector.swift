@@ -51,6 +51,4 @@ struct RawVector<Element> {
     /// Frees the storage; the vector must not be used afterwards.
     func deallocate() { base.deallocate() }
 
-    /// The bytes allocated.
-    var allocatedBytes: Int { capacity * MemoryLayout<Element>.stride }
 }

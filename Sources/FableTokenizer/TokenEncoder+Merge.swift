@@ -106,7 +106,8 @@ extension TokenEncoder {
 
 // MARK: - A binary min-heap of UInt64 keys
 
-/// A fixed-capacity binary min-heap of (rank << 32 | position) keys on raw memory.
+/// A fixed-capacity 4-ary min-heap of (rank << 32 | position) keys on raw memory: half
+/// the levels of a binary heap, and the four children share a cache line.
 struct PairHeap {
     private let storage: UnsafeMutablePointer<UInt64>
     private let capacity: Int
@@ -128,7 +129,7 @@ struct PairHeap {
 
     /// Restores heap order in O(n).
     mutating func heapify() {
-        var i = count / 2 - 1
+        var i = (count - 2) / 4
         while i >= 0 {
             siftDown(i)
             i -= 1
@@ -140,7 +141,7 @@ struct PairHeap {
         var i = count
         count += 1
         while i > 0 {
-            let parent = (i - 1) / 2
+            let parent = (i - 1) / 4
             if storage[parent] <= key { break }
             storage[i] = storage[parent]
             i = parent
@@ -163,11 +164,19 @@ struct PairHeap {
         var i = start
         let key = storage[i]
         while true {
-            var child = 2 * i + 1
-            if child >= count { break }
-            if child + 1 < count && storage[child + 1] < storage[child] { child += 1 }
-            if key <= storage[child] { break }
-            storage[i] = storage[child]
+            let first = 4 * i + 1
+            if first >= count { break }
+            var child = first
+            var smallest = storage[first]
+            let last = min(first + 4, count)
+            var next = first + 1
+            while next < last {
+                let candidate = storage[next]
+                if candidate < smallest { smallest = candidate; child = next }
+                next += 1
+            }
+            if key <= smallest { break }
+            storage[i] = smallest
             i = child
         }
         storage[i] = key

@@ -9,7 +9,11 @@ import Foundation
 /// thread-safe: give each thread its own (``Tokenizer/makeEncoder()``).
 public final class TokenEncoder {
     let core: TokenizerCore
-    let cache = PieceCache()
+    /// The ids of pieces this encoder has merged that are not single tokens.
+    let cache = PieceTable(initialSlots: 1024, maximumSlots: 1 << 16)
+    /// The number of special tokens this encoder has produced (documents, for text
+    /// separated by <|endoftext|>).
+    public private(set) var specialTokensEmitted = 0
 
     /// Scratch for merging one piece: token ids, and per adjacent pair (rank << 32 | merged id).
     var tokens: UnsafeMutablePointer<UInt32>
@@ -59,6 +63,7 @@ public final class TokenEncoder {
                 encodeOrdinary(UnsafeBufferPointer(rebasing: bytes[start..<match.start]), into: &ids)
             }
             ids.append(core.specialID(in: bytes, at: match.start, length: match.length))
+            specialTokensEmitted += 1
             start = match.start + match.length
         }
         if start < bytes.count {
@@ -69,33 +74,41 @@ public final class TokenEncoder {
     /// Encodes text that holds no special tokens: pre-tokenize, then merge each piece.
     func encodeOrdinary(_ bytes: UnsafeBufferPointer<UInt8>, into ids: inout [UInt32]) {
         guard let base = bytes.baseAddress else { return }
+        let byteTokens = core.byteTokens
+        let wholeTokens = core.wholeTokens.view
+        var cached = cache.view
         GPT2Pretokenizer.forEachPiece(in: bytes) { range in
-            encodePiece(base + range.lowerBound, range.count, into: &ids)
+            let piece = base + range.lowerBound
+            let count = range.count
+            if count == 1 {
+                ids.append(byteTokens[Int(piece[0])])
+                return
+            }
+            if count <= PieceTable.maximumKeyLength {
+                let key = PieceTable.Key(piece, count)
+                // The cache holds the pieces this encoder has seen, densely; the table of
+                // whole tokens is large, so it is asked only on a cache miss.
+                if cached.lookup(key, into: &ids) { return }
+                let merged: Int
+                if let id = wholeTokens.single(key) {
+                    tokens[0] = id
+                    merged = 1
+                } else {
+                    merged = mergeShort(piece, count)
+                }
+                cache.insert(key, ids: tokens, count: merged)
+                cached = cache.view
+                appendScratch(merged, to: &ids)
+                return
+            }
+            let merged = count <= Self.heapThreshold ? mergeShort(piece, count) : mergeLong(piece, count)
+            appendScratch(merged, to: &ids)
         }
     }
 
-    // MARK: - One piece
-
-    /// Appends the ids of one pre-token piece.
     @inline(__always)
-    func encodePiece(_ piece: UnsafePointer<UInt8>, _ count: Int, into ids: inout [UInt32]) {
-        if count == 1 {
-            ids.append(core.byteTokens[Int(piece[0])])
-            return
-        }
-        if count <= PieceCache.maximumKeyLength {
-            let hash = PieceCache.hash(piece, count)
-            if let cached = cache.lookup(piece, count, hash: hash) {
-                ids.append(contentsOf: cached)
-                return
-            }
-            let merged = mergeShort(piece, count)
-            cache.insert(piece, count, hash: hash, ids: tokens, idCount: merged)
-            ids.append(contentsOf: UnsafeBufferPointer(start: tokens, count: merged))
-            return
-        }
-        let merged = count <= Self.heapThreshold ? mergeShort(piece, count) : mergeLong(piece, count)
-        ids.append(contentsOf: UnsafeBufferPointer(start: tokens, count: merged))
+    private func appendScratch(_ count: Int, to ids: inout [UInt32]) {
+        for index in 0..<count { ids.append(tokens[index]) }
     }
 
     /// Pieces longer than this many bytes are merged with a heap (O(n log n)) instead of

@@ -9,13 +9,14 @@ import Foundation
 /// piece by merge rank. With GPT-2's vocab.json and merges.txt it gives the same ids as
 /// tiktoken's `gpt2` encoding.
 ///
-/// A `Tokenizer` is immutable and thread-safe. Its `encode` methods make a fresh
-/// ``TokenEncoder`` per call; for many small texts, or one per thread, keep an encoder
-/// from ``makeEncoder()``, whose piece cache then stays warm.
+/// A `Tokenizer` is immutable and thread-safe. Its `encode` methods borrow a
+/// ``TokenEncoder`` (with a warm piece cache) from a small pool; a thread that encodes a
+/// lot can keep its own from ``makeEncoder()``.
 public struct Tokenizer: Sendable {
     /// The vocabulary, with missing special tokens appended.
     public let vocabulary: Vocabulary
     let core: TokenizerCore
+    let pool: EncoderPool
 
     /// A tokenizer for `vocabulary`; special tokens whose bytes are not yet tokens are
     /// appended to it.
@@ -26,6 +27,7 @@ public struct Tokenizer: Sendable {
         let full = vocabulary.addingMissingSpecialTokens()
         self.vocabulary = full
         core = try TokenizerCore(full)
+        pool = EncoderPool(core: core)
     }
 
     /// A tokenizer from the trainer's output: tokens by id, merges, special tokens.
@@ -74,12 +76,12 @@ public struct Tokenizer: Sendable {
     public func makeEncoder() -> TokenEncoder { TokenEncoder(core: core) }
 
     /// The token ids of `text`.
-    public func encode(_ text: String) -> [Int] { makeEncoder().encode(text) }
+    public func encode(_ text: String) -> [Int] { pool.withEncoder { $0.encode(text) } }
 
     /// The token ids of UTF-8 `bytes` (invalid UTF-8 is encoded byte by byte).
     public func encode(bytes: [UInt8]) -> [Int] {
         var ids: [UInt32] = []
-        bytes.withUnsafeBufferPointer { makeEncoder().encode($0, into: &ids) }
+        pool.withEncoder { encoder in bytes.withUnsafeBufferPointer { encoder.encode($0, into: &ids) } }
         return ids.map { Int($0) }
     }
 
@@ -90,18 +92,37 @@ public struct Tokenizer: Sendable {
     /// - Throws: ``TokenizerError/unknownTokenID(id:position:vocabularySize:)`` for an id
     ///   outside the vocabulary.
     public func decodeBytes<IDs: Sequence>(_ ids: IDs) throws -> [UInt8] where IDs.Element: BinaryInteger {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.underestimatedCount * 4)
+        // Ids beyond Int's range cannot be in the vocabulary; clamp them to -1 for the error.
+        try decodeBytes(ids.map { Int(exactly: $0) ?? -1 })
+    }
+
+    /// The bytes of the tokens `ids`, concatenated (the fast, non-generic form).
+    public func decodeBytes(_ ids: [Int]) throws -> [UInt8] {
+        try ids.withUnsafeBufferPointer { try decodeBytes(contiguous: $0) }
+    }
+
+    /// Two passes: check every id and add up the lengths, then copy each token's bytes.
+    private func decodeBytes(contiguous ids: UnsafeBufferPointer<Int>) throws -> [UInt8] {
         let size = core.tokenCount
+        let offsets = core.tokenOffsets, source = core.tokenBytes
+        var total = 0
         for (position, element) in ids.enumerated() {
             guard element >= 0, element < size else {
-                throw TokenizerError.unknownTokenID(id: Int(truncatingIfNeeded: element), position: position, vocabularySize: size)
+                throw TokenizerError.unknownTokenID(id: element, position: position, vocabularySize: size)
             }
-            let id = Int(element)
-            let start = Int(core.tokenOffsets[id]), end = Int(core.tokenOffsets[id + 1])
-            bytes.append(contentsOf: UnsafeBufferPointer(start: core.tokenBytes + start, count: end - start))
+            let id = element
+            total += offsets[id + 1] - offsets[id]
         }
-        return bytes
+        if total == 0 { return [] }
+        return [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+            var cursor = buffer.baseAddress!
+            for id in ids {
+                let start = offsets[id], length = offsets[id + 1] - start
+                cursor.update(from: source + start, count: length)
+                cursor += length
+            }
+            initialized = total
+        }
     }
 
     /// The text of the tokens `ids`: their bytes decoded as UTF-8, each malformed sequence
@@ -109,98 +130,9 @@ public struct Tokenizer: Sendable {
     public func decode<IDs: Sequence>(_ ids: IDs) throws -> String where IDs.Element: BinaryInteger {
         String(decoding: try decodeBytes(ids), as: UTF8.self)
     }
-}
 
-// MARK: - The shared tables
-
-/// The immutable tables behind a ``Tokenizer``, shared by all its encoders.
-final class TokenizerCore: @unchecked Sendable {
-    /// The id of each single byte.
-    let byteTokens: UnsafeMutablePointer<UInt32>
-    /// (left id, right id) -> (rank, merged id).
-    let merges: MergeTable
-    /// Finds special tokens in text, longest first.
-    let specials: SpecialTokenMatcher
-    /// Each special token's bytes and id.
-    let specialTokens: [(bytes: [UInt8], id: UInt32)]
-    /// Every token's bytes, concatenated; token i is tokenBytes[offsets[i]..<offsets[i+1]].
-    let tokenBytes: UnsafeMutablePointer<UInt8>
-    let tokenOffsets: UnsafeMutablePointer<Int>
-    let tokenCount: Int
-
-    init(_ vocabulary: Vocabulary) throws {
-        let tokens = vocabulary.tokens
-        guard tokens.count < Int(Int32.max) else { throw TokenizerError.vocabularyTooLarge(tokens.count) }
-        tokenCount = tokens.count
-
-        // The lowest id of each token's bytes.
-        var idOf: [[UInt8]: UInt32] = [:]
-        idOf.reserveCapacity(tokens.count)
-        for (id, bytes) in tokens.enumerated() where idOf[bytes] == nil { idOf[bytes] = UInt32(id) }
-
-        byteTokens = .allocate(capacity: 256)
-        for byte in 0..<256 {
-            guard let id = idOf[[UInt8(byte)]] else {
-                byteTokens.deallocate()
-                throw TokenizerError.missingByteToken(UInt8(byte))
-            }
-            byteTokens[byte] = id
-        }
-
-        var triples: [(left: UInt32, right: UInt32, merged: UInt32)] = []
-        triples.reserveCapacity(vocabulary.merges.count)
-        for (rank, merge) in vocabulary.merges.enumerated() {
-            guard let left = idOf[merge.left] else {
-                byteTokens.deallocate()
-                throw TokenizerError.mergeTokenMissing(rank: rank, token: merge.left, role: "left token")
-            }
-            guard let right = idOf[merge.right] else {
-                byteTokens.deallocate()
-                throw TokenizerError.mergeTokenMissing(rank: rank, token: merge.right, role: "right token")
-            }
-            guard let merged = idOf[merge.merged] else {
-                byteTokens.deallocate()
-                throw TokenizerError.mergeTokenMissing(rank: rank, token: merge.merged, role: "merged token")
-            }
-            triples.append((left, right, merged))
-        }
-        merges = MergeTable(merges: triples)
-
-        specials = SpecialTokenMatcher(vocabulary.specialTokens)
-        // addingMissingSpecialTokens() put every special token in the vocabulary.
-        specialTokens = vocabulary.specialTokens.filter { !$0.isEmpty }.map { token in
-            let bytes = Array(token.utf8)
-            return (bytes, idOf[bytes]!)
-        }
-
-        let total = tokens.reduce(0) { $0 + $1.count }
-        tokenBytes = .allocate(capacity: max(total, 1))
-        tokenOffsets = .allocate(capacity: tokens.count + 1)
-        var offset = 0
-        for (id, bytes) in tokens.enumerated() {
-            tokenOffsets[id] = offset
-            if !bytes.isEmpty {
-                bytes.withUnsafeBufferPointer { (tokenBytes + offset).update(from: $0.baseAddress!, count: bytes.count) }
-            }
-            offset += bytes.count
-        }
-        tokenOffsets[tokens.count] = offset
-    }
-
-    deinit {
-        byteTokens.deallocate()
-        tokenBytes.deallocate()
-        tokenOffsets.deallocate()
-    }
-
-    /// The id of the special token of `length` bytes at `start` (which the matcher found).
-    func specialID(in bytes: UnsafeBufferPointer<UInt8>, at start: Int, length: Int) -> UInt32 {
-        for special in specialTokens where special.bytes.count == length {
-            let equal = special.bytes.withUnsafeBufferPointer {
-                memcmp($0.baseAddress!, bytes.baseAddress! + start, length) == 0
-            }
-            if equal { return special.id }
-        }
-        preconditionFailure("the special-token matcher reported a token the tokenizer does not know")
+    /// The text of the tokens `ids` (the fast, non-generic form).
+    public func decode(_ ids: [Int]) throws -> String {
+        String(decoding: try decodeBytes(ids), as: UTF8.self)
     }
 }

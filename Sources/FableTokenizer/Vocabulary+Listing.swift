@@ -80,7 +80,8 @@ extension Vocabulary {
         for merge in merges where madeBy[merge.merged] == nil { madeBy[merge.merged] = merge }
         let specials = Set(specialTokens.map { Array($0.utf8) })
         var out = "# Fable tokenizer vocabulary, for reading (Fable loads vocab.json and merges.txt).\n"
-        out += "# \(tokens.count) tokens, \(merges.count) merges, \(specialTokens.count) special tokens.\n"
+        out += "# \(tokens.count) tokens, \(merges.count) merges, \(specialTokens.count) special "
+            + (specialTokens.count == 1 ? "token.\n" : "tokens.\n")
         out += "# id<TAB>bytes<TAB>token<TAB>made from (\\xNN: a byte that is not UTF-8 on its own)\n"
         for (id, bytes) in tokens.enumerated() {
             out += String(id) + "\t" + String(bytes.count) + "\t" + Self.readable(bytes)

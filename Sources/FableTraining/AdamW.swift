@@ -103,44 +103,30 @@ enum AdamWKernel {
         p: UnsafeMutablePointer<Float>, g: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
         v: UnsafeMutablePointer<Float>, count: Int, _ s: Scalars
     ) {
-        typealias V = SIMD8<Float>
-        let width = V.scalarCount
-        let decay = V(repeating: s.decay), w1 = V(repeating: s.oneMinusBeta1)
-        let b2 = V(repeating: s.beta2), w2 = V(repeating: s.oneMinusBeta2)
-        let step = V(repeating: s.negativeStepSize), bc2 = V(repeating: s.biasCorrection2Sqrt)
-        let eps = V(repeating: s.eps)
-        let lerpHigh = s.oneMinusBeta1 >= 0.5, w1c = V(repeating: s.beta1)
-        let pr = UnsafeMutableRawPointer(p), gr = UnsafeRawPointer(g)
-        let mr = UnsafeMutableRawPointer(m), vr = UnsafeMutableRawPointer(v)
-        var i = 0
-        while i + width <= count {
-            let byteOffset = i * MemoryLayout<Float>.stride
-            let gv = gr.loadUnaligned(fromByteOffset: byteOffset, as: V.self)
-            var pv = pr.loadUnaligned(fromByteOffset: byteOffset, as: V.self)
-            var mv = mr.loadUnaligned(fromByteOffset: byteOffset, as: V.self)
-            var vv = vr.loadUnaligned(fromByteOffset: byteOffset, as: V.self)
-            pv = pv * decay
-            // PyTorch's lerp switches form at weight 0.5 to keep the result exact at 1.
-            mv = lerpHigh ? gv - (gv - mv) * w1c : mv + w1 * (gv - mv)
-            vv = vv * b2 + w2 * gv * gv
-            let denominator = vv.squareRoot() / bc2 + eps
-            pv = pv + step * mv / denominator
-            pr.storeBytes(of: pv, toByteOffset: byteOffset, as: V.self)
-            mr.storeBytes(of: mv, toByteOffset: byteOffset, as: V.self)
-            vr.storeBytes(of: vv, toByteOffset: byteOffset, as: V.self)
-            i += width
-        }
-        while i < count {
-            let gi = g[i]
-            var pi = p[i] * s.decay
-            let mi = lerpHigh ? gi - (gi - m[i]) * s.beta1 : m[i] + s.oneMinusBeta1 * (gi - m[i])
-            let vi = v[i] * s.beta2 + s.oneMinusBeta2 * gi * gi
-            let denominator = vi.squareRoot() / s.biasCorrection2Sqrt + s.eps
-            pi = pi + s.negativeStepSize * mi / denominator
-            p[i] = pi
-            m[i] = mi
-            v[i] = vi
-            i += 1
+        // A plain counted loop per lerp form, which LLVM's loop vectorizer turns into packed
+        // mul/add/sqrt/div. On Linux `squareRoot()` is a libm call (it may set errno) that
+        // blocks vectorisation; on `.magnitude` (v is never negative, so the value is the
+        // same) LLVM knows the argument is non-negative and emits packed square roots.
+        let (decay, w1, b1, b2, w2) = (s.decay, s.oneMinusBeta1, s.beta1, s.beta2, s.oneMinusBeta2)
+        let (step, bc2, eps) = (s.negativeStepSize, s.biasCorrection2Sqrt, s.eps)
+        if w1 < 0.5 {
+            for i in 0..<count {
+                let gi = g[i]
+                let mi = m[i] + w1 * (gi - m[i])
+                let vi = v[i] * b2 + w2 * gi * gi
+                p[i] = p[i] * decay + step * mi / (vi.magnitude.squareRoot() / bc2 + eps)
+                m[i] = mi
+                v[i] = vi
+            }
+        } else {
+            for i in 0..<count {
+                let gi = g[i]
+                let mi = gi - (gi - m[i]) * b1
+                let vi = v[i] * b2 + w2 * gi * gi
+                p[i] = p[i] * decay + step * mi / (vi.magnitude.squareRoot() / bc2 + eps)
+                m[i] = mi
+                v[i] = vi
+            }
         }
     }
 }

@@ -34,8 +34,9 @@ public final class Muon: Optimizer {
     public let momentum: OptimizerState
     public var stepCount = 0
     public var kind: String { "muon" }
-    private var workspaces: [String: NewtonSchulz.Workspace] = [:]
-    private let update: UnsafeMutablePointer<Float>
+    private let scratchPool: ScratchPool
+    /// Tests force one strategy: true spreads matrices over threads, false goes one by one.
+    var spreadsMatricesOverride: Bool?
 
     /// A Muon over `entries` of `store`; every entry must be 2-D (a programming error otherwise:
     /// ``OptimizerConfig`` routes only matrices here).
@@ -45,57 +46,106 @@ public final class Muon: Optimizer {
         subset = ParameterSubset(entries)
         self.hyperparameters = hyperparameters
         momentum = OptimizerState(subset: subset)
-        update = .allocate(capacity: max(1, entries.map(\.count).max() ?? 1))
-        for entry in entries {
-            let key = "\(entry.shape[0])x\(entry.shape[1])"
-            if workspaces[key] == nil {
-                workspaces[key] = NewtonSchulz.Workspace(rows: entry.shape[0], cols: entry.shape[1])
-            }
-        }
+        scratchPool = ScratchPool(
+            capacity: entries.map(\.count).max() ?? 0,
+            sideCapacity: entries.map { min($0.shape[0], $0.shape[1]) }.max() ?? 0)
     }
-
-    deinit { update.deallocate() }
 
     public var stateTensors: [OptimizerStateTensor] { momentum.tensors(prefix: "optimizer.muon.momentum.") }
 
     /// One Muon step on every matrix; `learningRate` is Muon's own rate.
+    ///
+    /// With at least two matrices per thread, whole matrices are spread over the threads,
+    /// each orthogonalised with single-threaded products (no synchronisation inside a
+    /// product); otherwise matrices go one at a time, each product using every thread.
+    /// The choice depends only on the shapes and the thread count, so runs are repeatable.
     public func step(learningRate: Double) {
         stepCount += 1
+        let matrices = subset.entries.count
+        guard matrices > 0 else { return }
+        let threads = Parallel.threadCount
+        if spreadsMatricesOverride ?? (threads > 1 && matrices >= 2 * threads) {
+            GEMM.forEachChunk(matrices) { range in
+                let scratch = scratchPool.take()
+                for index in range { update(matrix: index, learningRate: learningRate, scratch: scratch, threads: 1) }
+                scratchPool.give(scratch)
+            }
+        } else {
+            let scratch = scratchPool.take()
+            for index in 0..<matrices { update(matrix: index, learningRate: learningRate, scratch: scratch, threads: nil) }
+            scratchPool.give(scratch)
+        }
+    }
+
+    /// Momentum, orthogonalisation and the weight update of matrix `index`.
+    private func update(matrix index: Int, learningRate: Double, scratch: Scratch, threads: Int?) {
+        let entry = subset.entries[index]
+        let count = entry.count
+        guard count > 0 else { return }
         let h = hyperparameters
         let beta = Float(h.momentum)
         let oneMinusBeta = Float(1 - h.momentum)
         let decay = Float(1 - learningRate * h.weightDecay)
-        for (entry, stateOffset) in zip(subset.entries, subset.stateOffsets) where entry.count > 0 {
-            let rows = entry.shape[0], cols = entry.shape[1], count = entry.count
-            let w = store.values.baseAddress! + entry.offset
-            let g = store.gradients.baseAddress! + entry.offset
-            let m = momentum.values.baseAddress! + stateOffset
-            let u = update
-            // Momentum and the Nesterov blend, in PyTorch's lerp form (weights below 0.5:
-            // a + w(b − a); at or above: b − (b − a)(1 − w)).
-            Parallel.forEachChunk(count, minimumChunk: 1 << 15) { range in
-                for i in range {
-                    let gi = g[i]
-                    let mi = oneMinusBeta < 0.5 ? m[i] + oneMinusBeta * (gi - m[i]) : gi - (gi - m[i]) * (1 - oneMinusBeta)
-                    m[i] = mi
-                    if h.nesterov {
-                        u[i] = beta < 0.5 ? gi + beta * (mi - gi) : mi - (mi - gi) * (1 - beta)
-                    } else {
-                        u[i] = mi
-                    }
-                }
+        let rows = entry.shape[0], cols = entry.shape[1]
+        let w = store.values.baseAddress! + entry.offset
+        let g = store.gradients.baseAddress! + entry.offset
+        let m = momentum.values.baseAddress! + subset.stateOffsets[index]
+        let u = scratch.update
+        // Momentum and the Nesterov blend, in PyTorch's lerp form (weights below 0.5:
+        // a + w(b − a); at or above: b − (b − a)(1 − w)).
+        for i in 0..<count {
+            let gi = g[i]
+            let mi = oneMinusBeta < 0.5 ? m[i] + oneMinusBeta * (gi - m[i]) : gi - (gi - m[i]) * (1 - oneMinusBeta)
+            m[i] = mi
+            if h.nesterov {
+                u[i] = beta < 0.5 ? gi + beta * (mi - gi) : mi - (mi - gi) * (1 - beta)
+            } else {
+                u[i] = mi
             }
-            NewtonSchulz.orthogonalize(
-                u, rows: rows, cols: cols, steps: h.newtonSchulzSteps, into: u,
-                workspace: workspaces["\(rows)x\(cols)"])
-            let scale = Float(Swift.max(1, Double(rows) / Double(cols)).squareRoot())
-            let negativeRate = Float(-learningRate)
-            Parallel.forEachChunk(count, minimumChunk: 1 << 15) { range in
-                for i in range {
-                    // PyTorch: update *= scale; p.mul_(1 − lr·λ); p.add_(update, alpha = −lr)
-                    w[i] = w[i] * decay + negativeRate * (u[i] * scale)
-                }
-            }
+        }
+        NewtonSchulz.orthogonalize(
+            u, rows: rows, cols: cols, steps: h.newtonSchulzSteps, into: u,
+            workspace: scratch.workspace, threads: threads)
+        let scale = Float(Swift.max(1, Double(rows) / Double(cols)).squareRoot())
+        let negativeRate = Float(-learningRate)
+        // PyTorch: update *= scale; p.mul_(1 − lr·λ); p.add_(update, alpha = −lr)
+        for i in 0..<count { w[i] = w[i] * decay + negativeRate * (u[i] * scale) }
+    }
+
+    /// One worker's scratch: the update matrix and the Newton–Schulz workspace.
+    final class Scratch {
+        let update: UnsafeMutablePointer<Float>
+        let workspace: NewtonSchulz.Workspace
+
+        init(capacity: Int, sideCapacity: Int) {
+            update = .allocate(capacity: max(1, capacity))
+            workspace = NewtonSchulz.Workspace(capacity: capacity, sideCapacity: sideCapacity)
+        }
+
+        deinit { update.deallocate() }
+    }
+
+    /// Scratch buffers handed to workers and kept for the next step.
+    final class ScratchPool: @unchecked Sendable {
+        private let lock = NSLock()
+        private var free: [Scratch] = []
+        private let capacity: Int, sideCapacity: Int
+
+        init(capacity: Int, sideCapacity: Int) {
+            self.capacity = capacity
+            self.sideCapacity = sideCapacity
+        }
+
+        func take() -> Scratch {
+            lock.lock()
+            defer { lock.unlock() }
+            return free.popLast() ?? Scratch(capacity: capacity, sideCapacity: sideCapacity)
+        }
+
+        func give(_ scratch: Scratch) {
+            lock.lock()
+            free.append(scratch)
+            lock.unlock()
         }
     }
 }

@@ -17,24 +17,30 @@ public enum NewtonSchulz {
     /// Added to the Frobenius norm before dividing.
     public static let normEpsilon: Float = 1e-7
 
-    /// Scratch memory for one matrix shape; reuse it across steps to avoid allocation.
+    /// Scratch memory for matrices up to a given size; reuse it across steps to avoid allocation.
     public final class Workspace {
-        public let rows: Int
-        public let cols: Int
+        /// The most elements a matrix may have.
+        public let capacity: Int
+        /// The largest smaller side a matrix may have.
+        public let sideCapacity: Int
         let x: UnsafeMutablePointer<Float>
         let y: UnsafeMutablePointer<Float>
         let a: UnsafeMutablePointer<Float>
         let b: UnsafeMutablePointer<Float>
 
-        /// Room for matrices of up to `capacity` elements whose smaller side is at most `side`.
-        public init(rows: Int, cols: Int) {
-            self.rows = rows
-            self.cols = cols
-            let side = min(rows, cols)
-            x = .allocate(capacity: max(1, rows * cols))
-            y = .allocate(capacity: max(1, rows * cols))
-            a = .allocate(capacity: max(1, side * side))
-            b = .allocate(capacity: max(1, side * side))
+        /// Room for one (rows × cols) matrix.
+        public convenience init(rows: Int, cols: Int) {
+            self.init(capacity: rows * cols, sideCapacity: min(rows, cols))
+        }
+
+        /// Room for any matrix of at most `capacity` elements whose smaller side is at most `sideCapacity`.
+        public init(capacity: Int, sideCapacity: Int) {
+            self.capacity = capacity
+            self.sideCapacity = sideCapacity
+            x = .allocate(capacity: max(1, capacity))
+            y = .allocate(capacity: max(1, capacity))
+            a = .allocate(capacity: max(1, sideCapacity * sideCapacity))
+            b = .allocate(capacity: max(1, sideCapacity * sideCapacity))
         }
 
         deinit {
@@ -43,20 +49,27 @@ public enum NewtonSchulz {
             a.deallocate()
             b.deallocate()
         }
+
+        /// True when a (rows × cols) matrix fits.
+        public func fits(rows: Int, cols: Int) -> Bool {
+            rows * cols <= capacity && min(rows, cols) <= sideCapacity
+        }
     }
 
     /// Orthogonalises the (rows × cols) row-major matrix `g` into `output` (may alias `g`).
     /// - Parameters:
     ///   - steps: Newton–Schulz iterations (Muon uses 5).
-    ///   - workspace: scratch sized for (rows, cols); allocated here when nil.
+    ///   - workspace: scratch that fits (rows, cols); allocated here when nil.
+    ///   - threads: passed to every product (see ``GEMM/sgemm(transposeA:transposeB:m:n:k:alpha:a:lda:b:ldb:beta:c:ldc:threads:)``):
+    ///     nil for all threads from the orchestrating thread, 1 inside a ``GEMM/forEachChunk(_:minimumChunk:_:)`` worker.
     public static func orthogonalize(
         _ g: UnsafePointer<Float>, rows: Int, cols: Int, steps: Int = 5,
-        into output: UnsafeMutablePointer<Float>, workspace: Workspace? = nil
+        into output: UnsafeMutablePointer<Float>, workspace: Workspace? = nil, threads: Int? = nil
     ) {
         let count = rows * cols
         guard count > 0 else { return }
         let work = workspace ?? Workspace(rows: rows, cols: cols)
-        precondition(work.rows == rows && work.cols == cols, "Newton-Schulz workspace has the wrong shape")
+        precondition(work.fits(rows: rows, cols: cols), "Newton-Schulz workspace too small")
         let (ca, cb, cc) = coefficients
 
         // X = G / (‖G‖ + eps); the norm is summed in Double, then rounded as PyTorch's is.
@@ -73,24 +86,24 @@ public enum NewtonSchulz {
             if wide {
                 // A = X Xᵀ (rows × rows)
                 GEMM.sgemm(transposeA: false, transposeB: true, m: side, n: side, k: cols,
-                           a: x, lda: cols, b: x, ldb: cols, c: a, ldc: side)
+                           a: x, lda: cols, b: x, ldb: cols, c: a, ldc: side, threads: threads)
             } else {
                 // A = Xᵀ X (cols × cols)
                 GEMM.sgemm(transposeA: true, transposeB: false, m: side, n: side, k: rows,
-                           a: x, lda: cols, b: x, ldb: cols, c: a, ldc: side)
+                           a: x, lda: cols, b: x, ldb: cols, c: a, ldc: side, threads: threads)
             }
             // B = b·A + c·A·A
             b.update(from: a, count: side * side)
             GEMM.sgemm(m: side, n: side, k: side, alpha: cc, a: a, lda: side, b: a, ldb: side,
-                       beta: cb, c: b, ldc: side)
+                       beta: cb, c: b, ldc: side, threads: threads)
             // Y = a·X + B·X (wide) or a·X + X·B (tall)
             y.update(from: x, count: count)
             if wide {
                 GEMM.sgemm(m: rows, n: cols, k: rows, alpha: 1, a: b, lda: side, b: x, ldb: cols,
-                           beta: ca, c: y, ldc: cols)
+                           beta: ca, c: y, ldc: cols, threads: threads)
             } else {
                 GEMM.sgemm(m: rows, n: cols, k: cols, alpha: 1, a: x, lda: cols, b: b, ldb: side,
-                           beta: ca, c: y, ldc: cols)
+                           beta: ca, c: y, ldc: cols, threads: threads)
             }
             swap(&x, &y)
         }

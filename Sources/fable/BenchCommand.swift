@@ -6,8 +6,11 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time Fable's compute kernels (use a release build: swift build -c release).",
         subcommands: [
+            BenchModel.self,
             BenchGEMM.self,
             BenchOps.self,
+            BenchTrainStep.self,
+            BenchOptimizer.self,
             BenchGenerate.self,
         ]
     )

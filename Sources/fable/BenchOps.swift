@@ -43,6 +43,13 @@ struct BenchOps: ParsableCommand {
     @Option(help: "Comma-separated ops to run: rmsnorm, swiglu_gate, swiglu_ffn, attention, cross_entropy, or all.")
     var ops: String = "all"
 
+    enum Clock: String, ExpressibleByArgument, CaseIterable {
+        case wall, cpu
+    }
+
+    @Option(help: "wall: elapsed time; cpu: the calling thread's CPU time, which a busy shared machine disturbs less (needs --threads 1).")
+    var clock: Clock = .wall
+
     @Flag(help: "Print one JSON object per op instead of a table.")
     var json = false
 
@@ -58,6 +65,9 @@ struct BenchOps: ParsableCommand {
         guard dModel % heads == 0 else {
             throw ValidationError("--d-model \(dModel) must be divisible by --heads \(heads)")
         }
+        guard clock == .wall || threads == 1 else {
+            throw ValidationError("--clock cpu measures one thread: use it with --threads 1")
+        }
         for op in selectedOps where !Self.allOps.contains(op) {
             throw ValidationError("--ops: unknown op '\(op)'; expected one of \(Self.allOps.joined(separator: ", ")) or all")
         }
@@ -72,14 +82,14 @@ struct BenchOps: ParsableCommand {
         var rng = RandomGenerator(seed: 0)
         let rows = batch * context
         if !json {
-            print("fable bench ops: batch \(batch), context \(context), d_model \(dModel), heads \(heads), d_ff \(dFF), vocab \(vocab); \(threads) threads; GEMM \(GEMM.backend.name)")
+            print("fable bench ops: batch \(batch), context \(context), d_model \(dModel), heads \(heads), d_ff \(dFF), vocab \(vocab); \(threads) threads; \(clock.rawValue) clock; GEMM \(GEMM.backend.name)")
             print("op             forward ms   fwd+bwd ms")
         }
         for op in selectedOps {
             let (inputs, body) = makeCase(op, rows: rows, rng: &rng)
             let seedShape = withNoGrad { body(inputs) }.shape
             let seed = Tensor.normal(seedShape, generator: &rng)
-            func forward() { _ = body(inputs) }
+            func forward() { withNoGrad { _ = body(inputs) } }
             func both() {
                 for t in inputs { t.zeroGrad() }
                 body(inputs).backward(seed: seed)
@@ -87,7 +97,7 @@ struct BenchOps: ParsableCommand {
             let f = median(time: forward)
             let fb = median(time: both)
             if json {
-                print("{\"op\":\"\(op)\",\"threads\":\(threads),\"forward_ms\":\(f),\"forward_backward_ms\":\(fb)}")
+                print("{\"op\":\"\(op)\",\"threads\":\(threads),\"forward_ms\":\(f),\"forward_backward_ms\":\(fb),\"clock\":\"\(clock.rawValue)\"}")
             } else {
                 print(op.padding(toLength: 14, withPad: " ", startingAt: 0)
                       + String(format: " %10.3f   %10.3f", f, fb))
@@ -131,11 +141,23 @@ struct BenchOps: ParsableCommand {
         body()
         var samples: [Double] = []
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = now()
             body()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            samples.append(Double(now() - start) / 1e6)
         }
         samples.sort()
         return samples[samples.count / 2]
+    }
+
+    /// Nanoseconds on the chosen clock.
+    func now() -> UInt64 {
+        switch clock {
+        case .wall:
+            return DispatchTime.now().uptimeNanoseconds
+        case .cpu:
+            var ts = timespec()
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+            return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+        }
     }
 }

@@ -15,7 +15,10 @@ struct Fable: ParsableCommand {
             ModelConfigCommand.self,
             Report.self,
             CorpusCommand.self,
+            Train.self,
+            Sweep.self,
             Generate.self,
+            Demo.self,
         ]
     )
 }

@@ -33,6 +33,9 @@ struct Report: ParsableCommand {
     @Option(name: .long, help: "Loss that ranks the runs and is drawn bold: val_loss or train_loss.")
     var metric: ReportMetric = .valLoss
 
+    @Flag(name: .long, help: "Keep the runs in the order given. By default they are ordered by the numeric settings that differ between them (e.g. lr), which sets the legend's order and colours.")
+    var keepOrder = false
+
     func validate() throws {
         if runDirectories.isEmpty { throw ValidationError("give at least one RUN_DIR") }
     }
@@ -40,7 +43,8 @@ struct Report: ParsableCommand {
     func run() throws {
         let directories = runDirectories.map { URL(fileURLWithPath: $0).standardizedFileURL }
         let names = Report.displayNames(directories)
-        let runs = try zip(directories, names).map { try RunSummary.load($0, name: $1) }
+        let loaded = try zip(directories, names).map { try RunSummary.load($0, name: $1) }
+        let runs = keepOrder ? loaded : HyperparameterColumns.orderedBySettings(loaded)
         let output = out.map { URL(fileURLWithPath: $0).standardizedFileURL }
             ?? Report.commonParent(directories).appendingPathComponent("report")
 

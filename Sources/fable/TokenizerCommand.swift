@@ -7,6 +7,9 @@ struct TokenizerCommand: ParsableCommand {
         abstract: "Train a byte-level BPE tokenizer, encode and decode text with it.",
         subcommands: [
             TokenizerTrain.self,
+            TokenizerEncode.self,
+            TokenizerDecode.self,
+            TokenizerStats.self,
         ]
     )
 }

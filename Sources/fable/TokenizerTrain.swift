@@ -49,6 +49,7 @@ struct TokenizerTrain: ParsableCommand {
         if noSpecialTokens && specialTokens != ["<|endoftext|>"] {
             throw ValidationError("--no-special-tokens and --special-token cannot be used together")
         }
+        if threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
         if chunkMiB < 0 { throw ValidationError("--chunk-mib must be 0 or more, got \(chunkMiB)") }
     }
 
@@ -93,7 +94,8 @@ struct TokenizerTrain: ParsableCommand {
         print("  vocab size:     \(result.vocabulary.tokens.count)")
         if let longest = result.longestToken {
             let text = String(decoding: longest.bytes, as: UTF8.self)
-            print("  longest token:  id \(longest.id), \(longest.bytes.count) bytes: \(text.debugDescription)")
+            let unit = longest.bytes.count == 1 ? "byte" : "bytes"
+            print("  longest token:  id \(longest.id), \(longest.bytes.count) \(unit): \(text.debugDescription)")
         }
     }
 

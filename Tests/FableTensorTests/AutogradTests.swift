@@ -15,6 +15,7 @@ struct AutogradTests {
         GradCheck.check([a]) { x in
             x[0].exp() + x[0].sigmoid() + x[0].silu() + (x[0].square() + 0.5).log()
                 + (x[0].square() + 0.5).rsqrt() + (x[0].square() + 0.5).sqrt() + x[0].relu() * 2
+                + (x[0].square() + 0.5).pow(1.5) + (x[0].square() + 1).reciprocal() - (-x[0]) / 3 + (1 - x[0])
         }
     }
 
@@ -66,6 +67,37 @@ struct AutogradTests {
         #expect(a.grad?.toArray() == [5, 7])
         a.zeroGrad()
         #expect(a.grad == nil)
+    }
+
+    @Test("intermediates are freed once backward has run; leaves keep their gradient")
+    func graphIsReleased() {
+        let x = GradCheck.random([4, 8], seed: 60)
+        weak var hidden: Tensor?
+        weak var probabilities: Tensor?
+        var loss: Tensor?
+        do {
+            let h = (x * 2).silu()
+            let p = h.softmax(axis: -1)
+            hidden = h
+            probabilities = p
+            loss = (p * h).sum()
+        }
+        #expect(hidden != nil && probabilities != nil)  // held by the graph
+        loss?.backward()
+        #expect(hidden == nil && probabilities == nil)
+        #expect(x.grad != nil)
+        loss = nil
+    }
+
+    @Test("seeded initialisers repeat and truncated normals stay in bounds")
+    func initialisers() {
+        var a = RandomGenerator(seed: 9), b = RandomGenerator(seed: 9)
+        let t = Tensor.truncatedNormal([1000], std: 0.5, generator: &a)
+        #expect(t.toArray() == Tensor.truncatedNormal([1000], std: 0.5, generator: &b).toArray())
+        #expect(t.toArray().allSatisfy { abs($0) <= 1.5 })
+        #expect(t.toArray().contains { abs($0) > 1.0 })  // the tails are not cut at 2 std
+        let n = Tensor.normal([1000], mean: 3, std: 0.1, generator: &a)
+        #expect(abs(n.mean().item() - 3) < 0.02)
     }
 
     @Test func noGradRecordsNothing() {

@@ -113,6 +113,18 @@ struct BPETrainerTests {
         #expect(result.vocabulary.merges.isEmpty && result.vocabulary.tokens.count == 257)
     }
 
+    @Test("a huge vocab size stops when no pair is left")
+    func hugeVocabSize() throws {
+        let result = try train("low lower lowest<|endoftext|>newer newest", vocabSize: 2_000_000_000)
+        // 5 words hold 28 bytes, so at most 23 merges; they stop once every word is one token.
+        #expect(result.vocabulary.merges.count <= 23)
+        #expect(result.vocabulary.tokens.count == 257 + result.vocabulary.merges.count)
+        let tokens = Set(result.vocabulary.tokens)
+        for word in ["low", " lower", " lowest", "newer", " newest"] {
+            #expect(tokens.contains(Array(word.utf8)), "\(word)")
+        }
+    }
+
     @Test("bad options are typed errors")
     func badOptions() {
         #expect(throws: BPETrainerError.emptySpecialToken(index: 1)) {
@@ -178,13 +190,14 @@ struct BPETrainerTests {
         }
     }
 
-    @Test("the longest token is reported")
+    @Test("the longest token leaves special tokens out")
     func longestToken() throws {
         let result = try train(String(repeating: " hello", count: 20), vocabSize: 262)
         let longest = try #require(result.longestToken)
-        #expect(longest.bytes == Array("<|endoftext|>".utf8))
-        let withoutSpecials = try train(String(repeating: " hello", count: 20), vocabSize: 261, specials: [])
-        #expect(withoutSpecials.longestToken?.bytes == Array(" hello".utf8))
+        #expect(longest.bytes == Array(" hello".utf8))
+        #expect(longest.id == 261)
+        let noMerges = try train("", vocabSize: 257)
+        #expect(noMerges.longestToken?.id == 1)
     }
 
     @Test("a trained vocabulary saves and loads back unchanged")

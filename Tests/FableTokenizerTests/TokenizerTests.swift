@@ -144,4 +144,15 @@ struct TokenizerConstructionTests {
         #expect(try tokenizer.decode(tokenizer.encode("abc bc abcbc<s>")) == "abc bc abcbc<s>")
         #expect(tokenizer.encode("") == [])
     }
+
+    @Test("a token that BPE does not rebuild from its own bytes is not taken as a whole")
+    func unreachableToken() throws {
+        // "b"+"c" ranks first, so "abc" merges to "a", "bc" although "abc" is a token.
+        var tokens = (0..<256).map { [UInt8($0)] }
+        tokens += [[0x62, 0x63], [0x61, 0x62], [0x61, 0x62, 0x63]]
+        let tokenizer = try Tokenizer(
+            tokens: tokens, merges: [([0x62], [0x63]), ([0x61], [0x62]), ([0x61, 0x62], [0x63])])
+        #expect(tokenizer.encode("abc abc") == [97, 256, 32, 97, 256])
+        #expect(tokenizer.encode("ab") == [257])
+    }
 }

@@ -36,7 +36,7 @@ struct TrainerPartsTests {
     @Test("chunks concatenate to the input and end before a separator or a safe newline")
     func chunkBoundaries() throws {
         var rng = SplitMix(state: 7)
-        let pieces = ["hello", " world", "\n", "<|endoftext|>", "  ", "x\n", "\u{3000}\n", "'s", "日本"]
+        let pieces = ["hello", " world", "\n", "<|endoftext|>", "  ", "x\n", "\u{3000}\n", "'s", "日本", "a \r\n", "b\r\n", "\t\n"]
         var text = ""
         for _ in 0..<3000 { text += pieces[rng.below(pieces.count)] }
         let bytes = Array(text.utf8)
@@ -53,8 +53,10 @@ struct TrainerPartsTests {
                 if joined.count < bytes.count {
                     let next = Array(bytes[joined.count..<min(bytes.count, joined.count + 13)])
                     let atSeparator = specials.isEmpty ? false : next == Array("<|endoftext|>".utf8)
-                    let atNewline = next.first == 0x0A && ![0x20, 0x0A, 0x09].contains(joined.last!)
-                    #expect(atSeparator || atNewline, "chunk \(chunks) ends at \(joined.count)")
+                    let asciiSpace: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+                    let atLineEnd = next.first.map(asciiSpace.contains) == true
+                        && joined.last! < 0x80 && !asciiSpace.contains(joined.last!)
+                    #expect(atSeparator || atLineEnd, "chunk \(chunks) ends at \(joined.count)")
                 }
             }
             #expect(joined == bytes)
@@ -68,20 +70,22 @@ struct TrainerPartsTests {
         let table = PretokenCounts(expectedDistinct: 4)
         var reference: [[UInt8]: Int64] = [:]
         for _ in 0..<20_000 {
-            let key = (0..<rng.below(20)).map { _ in UInt8(rng.below(4)) }
+            let key = (0..<(1 + rng.below(40))).map { _ in UInt8(rng.below(3)) }
             reference[key, default: 0] += 1
             key.withUnsafeBufferPointer { table.add($0) }
         }
         #expect(table.count == reference.count)
-        for index in 0..<table.count {
-            let key = Array(table.bytes(of: index))
-            #expect(reference[key] == table.entries[index].count)
+        func contents(_ counts: PretokenCounts) -> [[UInt8]: Int64] {
+            var result: [[UInt8]: Int64] = [:]
+            counts.forEach { key, count in result[Array(key), default: 0] += count }
+            return result
         }
+        #expect(contents(table) == reference)
         let other = PretokenCounts()
         other.merge(table)
         other.merge(table)
         #expect(other.count == table.count)
-        #expect((0..<other.count).allSatisfy { other.entries[$0].count == 2 * reference[Array(other.bytes(of: $0))]! })
+        #expect(contents(other) == reference.mapValues { 2 * $0 })
     }
 
     @Test("special tokens: leftmost occurrence, longest first at one position")
@@ -93,5 +97,19 @@ struct TrainerPartsTests {
             matcher.forEachSegment(in: buffer) { segments.append(String(decoding: buffer[$0], as: UTF8.self)) }
         }
         #expect(segments == ["x", "y", "|>z"])
+    }
+}
+
+@Suite("BPE trainer chunking")
+struct TrainerChunkingTests {
+    @Test("Windows line ends without separators still cut into chunks, same result")
+    func crlfWithoutSeparators() throws {
+        let line = "The quick brown fox, it's 42 \r\nJumps over\r\n\r\n  the lazy dog.\r\n"
+        let text = String(repeating: line, count: 400)
+        let one = try BPETrainer(.init(vocabSize: 300, specialTokens: [], threads: 1)).train(text: text)
+        let many = try BPETrainer(.init(vocabSize: 300, specialTokens: [], threads: 3, chunkSize: 500)).train(text: text)
+        #expect(many.statistics.chunks > 20)
+        #expect(many == one)
+        #expect(many.statistics.pretokens == one.statistics.pretokens)
     }
 }

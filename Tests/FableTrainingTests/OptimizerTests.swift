@@ -139,6 +139,12 @@ struct OptimizerTests {
 
     @Test("Newton-Schulz matches the reference on a tall and a wide matrix")
     func newtonSchulz() throws {
+        // Muon spreads matrices with GEMM.forEachChunk, which pins the BLAS library process-wide;
+        // inside withBackend it cannot overlap the GEMM suite's own checks of that state.
+        try GEMM.withBackend(GEMM.defaultSelection.backend) { try newtonSchulzBody() }
+    }
+
+    private func newtonSchulzBody() throws {
         for c in try OptimizerFixtures.load().newton_schulz {
             let input = c.input.map { Float($0) }
             var output = [Float](repeating: 0, count: input.count)
@@ -155,6 +161,12 @@ struct OptimizerTests {
 
     @Test("Muon for hidden matrices plus AdamW for the rest matches the PyTorch reference")
     func muonMatchesReference() throws {
+        // Muon spreads matrices with GEMM.forEachChunk, which pins the BLAS library process-wide;
+        // inside withBackend it cannot overlap the GEMM suite's own checks of that state.
+        try GEMM.withBackend(GEMM.defaultSelection.backend) { try muonMatchesReferenceBody() }
+    }
+
+    private func muonMatchesReferenceBody() throws {
         let c = try OptimizerFixtures.load().muon
         let store = makeStore(c.params)
         var config = OptimizerConfig()
@@ -171,11 +183,44 @@ struct OptimizerTests {
             setGradients(store, step.grads)
             optimizer.step(learningRate: c.lr * c.lr_scales[stepIndex])
             for (name, after) in step.after {
-                let error = worstRelativeError(store, name, after)
-                #expect(error < (c.muon_params.contains(name) ? 1e-5 : 1e-6), "step \(stepIndex) \(name): \(error)")
+                // Newton-Schulz in Float32 with another summation order (OpenBLAS vs PyTorch)
+                // differs by a few ulps of the O(1) weights: compare Muon's matrices at 1e-5
+                // relative to max(|value|, 0.01), AdamW's parameters at 1e-6.
+                let muon = c.muon_params.contains(name)
+                let error = worstRelativeError(store, name, after, floor: muon ? 1e-2 : 1e-3)
+                #expect(error < (muon ? 1e-5 : 1e-6), "step \(stepIndex) \(name): \(error)")
             }
         }
-        #expect(optimizer.stateTensors.count == 2 * 3 + 3)
+        #expect(optimizer.stateTensors.count == 2 * 3 + 6)
+    }
+
+    @Test("Muon gives the same update whether matrices are spread over threads or taken in turn")
+    func muonStrategies() throws {
+        // Muon spreads matrices with GEMM.forEachChunk, which pins the BLAS library process-wide;
+        // inside withBackend it cannot overlap the GEMM suite's own checks of that state.
+        try GEMM.withBackend(GEMM.defaultSelection.backend) { try muonStrategiesBody() }
+    }
+
+    private func muonStrategiesBody() throws {
+        let c = try OptimizerFixtures.load().muon
+        let stores = [makeStore(c.params), makeStore(c.params)]
+        var optimizers: [Muon] = []
+        for (store, spread) in zip(stores, [false, true]) {
+            let matrices = store.entries.filter { c.muon_params.contains($0.name) }
+            let muon = Muon(store: store, entries: matrices, hyperparameters: .init(weightDecay: 0.1))
+            muon.spreadsMatricesOverride = spread
+            optimizers.append(muon)
+        }
+        for step in c.steps {
+            for (store, optimizer) in zip(stores, optimizers) {
+                setGradients(store, step.grads)
+                optimizer.step(learningRate: 0.05)
+            }
+        }
+        for i in 0..<stores[0].count {
+            #expect(abs(stores[0].values[i] - stores[1].values[i]) <= 1e-6 * max(1, abs(stores[0].values[i])))
+        }
+        #expect(Array(stores[0].values) != c.params.flatMap(\.initial).map { Float($0) })
     }
 
     @Test("clip_grad_norm_: the returned norm and the clipped gradients match PyTorch")

@@ -95,12 +95,14 @@ public struct ChartScale: Equatable, Sendable {
         return steps
     }
 
-    /// The smallest 1-2-5 step giving at most `maxCount` ticks that cover `lo...hi` when the
-    /// ends are rounded out to multiples of the step.
-    public static func niceStep(_ lo: Double, _ hi: Double, maxCount: Int) -> Double {
+    /// The smallest 1-2-5 step giving at most `maxCount` ticks: multiples of the step inside
+    /// `lo...hi`, or, with `roundedOut`, from `lo` rounded down to `hi` rounded up.
+    public static func niceStep(_ lo: Double, _ hi: Double, maxCount: Int, roundedOut: Bool = false) -> Double {
         let span = max(hi - lo, abs(hi) * 1e-12, 1e-300)
         for step in niceSteps(forSpan: span) {
-            let count = (hi / step).rounded(.up) - (lo / step).rounded(.down) + 1
+            let count = roundedOut
+                ? (hi / step).rounded(.up) - (lo / step).rounded(.down) + 1
+                : (hi / step + 1e-9).rounded(.down) - (lo / step - 1e-9).rounded(.up) + 1
             if count <= Double(max(2, maxCount)) { return step }
         }
         return pow(10, (log10(span)).rounded(.up))
@@ -114,8 +116,8 @@ public struct ChartScale: Equatable, Sendable {
             let pad = lo == 0 ? 1 : abs(lo) * 0.1
             return niceDomain(lo - pad, hi + pad, maxCount: maxCount)
         }
-        let step = niceStep(lo, hi, maxCount: maxCount)
-        return (lo / step).rounded(.down) * step ... (hi / step).rounded(.up) * step
+        let step = niceStep(lo, hi, maxCount: maxCount, roundedOut: true)
+        return snap((lo / step).rounded(.down) * step) ... snap((hi / step).rounded(.up) * step)
     }
 
     /// Multiples of the nice step that lie inside `lo...hi` (with a little tolerance for

@@ -169,7 +169,7 @@ public struct HTMLReport {
             out += "</p>\n"
         }
         var notes: [String] = []
-        notes.append("Losses are mean cross-entropy in nats per token; “best val” is the lowest validation loss logged, “at step” when it was measured.")
+        notes.append("Losses are mean cross-entropy in nats per token; “best” is the lowest loss logged and “at step” when it was measured.")
         if !varying.isEmpty {
             notes.append("Highlighted columns are the settings that differ between runs.")
         }

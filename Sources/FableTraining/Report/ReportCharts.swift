@@ -106,9 +106,9 @@ public struct ReportCharts {
             let label = run.diverged ? run.name + " (diverged)" : run.name
             let main = points(run, x: x, y: primary)
             let other = points(run, x: x, y: secondary)
-            // The secondary loss is drawn faint behind; when no run has the primary one it
-            // is all there is, so it is drawn as the main line.
-            if anyPrimary {
+            // The secondary loss is drawn faint behind; when the run lacks the primary one
+            // it is all there is, so it is drawn as the main line.
+            if anyPrimary && !main.isEmpty {
                 if !other.isEmpty {
                     series.append(ChartSeries(name: run.name, points: other, colour: colour, lineStyle: lineStyle,
                                               lineWidth: 1.2, opacity: 0.35, inLegend: false))

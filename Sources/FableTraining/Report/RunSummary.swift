@@ -8,8 +8,6 @@ public enum RunReportError: Error, CustomStringConvertible, LocalizedError {
     case badConfig(path: String, line: Int, column: Int, reason: String)
     /// The metrics log could not be read.
     case metrics(MetricsLogError)
-    /// No run directories were given.
-    case noRuns
     /// The report could not be written.
     case writeFailed(path: String, reason: String)
 
@@ -21,8 +19,6 @@ public enum RunReportError: Error, CustomStringConvertible, LocalizedError {
             return "\(path):\(line):\(column): not valid JSON: \(reason)"
         case .metrics(let error):
             return error.description
-        case .noRuns:
-            return "no run directories given"
         case .writeFailed(let path, let reason):
             return "\(path): cannot be written: \(reason)"
         }

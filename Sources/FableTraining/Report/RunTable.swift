@@ -12,6 +12,8 @@ public struct RunTable {
         public var varies: Bool
         /// One cell per row.
         public var cells: [String]
+        /// For a hyperparameter column, the configuration value behind each cell.
+        public var values: [JSONValue?] = []
     }
 
     /// The runs in rank order: lowest loss first, runs without that loss last.
@@ -40,18 +42,34 @@ public struct RunTable {
         self.metric = metric
 
         func loss(_ v: Double?) -> String { v.map { HumanFormat.fixed($0, decimals: 4) } ?? "—" }
+        func column(_ title: String, numeric: Bool = true, _ cell: (RunSummary) -> String?) -> Column {
+            Column(title: title, isNumeric: numeric, varies: false, cells: ranked.map { cell($0) ?? "—" })
+        }
+        let bestVal = column("best val") { loss($0.bestValLoss?.loss) }
+        let bestValStep = column("at step") { $0.bestValLoss.map { String($0.step) } }
+        let finalVal = column("final val") { loss($0.finalValLoss) }
+        let bestTrain = column("best train") { loss($0.bestTrainLoss?.loss) }
+        let bestTrainStep = column("at step") { $0.bestTrainLoss.map { String($0.step) } }
+        let finalTrain = column("final train") { loss($0.finalTrainLoss) }
+        // The ranking loss leads; validation columns only when some run measured it.
+        let anyVal = ranked.contains(where: \.hasValidation)
+        var losses: [Column]
+        if metric == .valLoss && anyVal {
+            losses = [bestVal, bestValStep, finalVal, finalTrain]
+        } else {
+            losses = [bestTrain, bestTrainStep, finalTrain]
+            if anyVal { losses += [bestVal, finalVal] }
+        }
+        // Columns nobody logged (tokens, time) are left out.
+        let progress = [
+            column("steps") { $0.lastStep.map(String.init) },
+            column("tokens") { $0.tokens.map { HumanFormat.count(Double($0)) } },
+            column("time") { $0.wallSeconds.map(HumanFormat.duration) },
+        ].filter { $0.cells.contains { $0 != "—" } || ranked.isEmpty }
         columns = [
             Column(title: "#", isNumeric: true, varies: false, cells: ranked.indices.map { String($0 + 1) }),
-            Column(title: "run", isNumeric: false, varies: false, cells: ranked.map(\.name)),
-            Column(title: "best val", isNumeric: true, varies: false, cells: ranked.map { loss($0.bestValLoss?.loss) }),
-            Column(title: "at step", isNumeric: true, varies: false, cells: ranked.map { $0.bestValLoss.map { String($0.step) } ?? "—" }),
-            Column(title: "final val", isNumeric: true, varies: false, cells: ranked.map { loss($0.finalValLoss) }),
-            Column(title: "final train", isNumeric: true, varies: false, cells: ranked.map { loss($0.finalTrainLoss) }),
-            Column(title: "steps", isNumeric: true, varies: false, cells: ranked.map { $0.lastStep.map(String.init) ?? "—" }),
-            Column(title: "tokens", isNumeric: true, varies: false, cells: ranked.map { $0.tokens.map { HumanFormat.count(Double($0)) } ?? "—" }),
-            Column(title: "time", isNumeric: true, varies: false, cells: ranked.map { $0.wallSeconds.map(HumanFormat.duration) ?? "—" }),
-            Column(title: "status", isNumeric: false, varies: false, cells: ranked.map(\.status)),
-        ]
+            column("run", numeric: false) { $0.name },
+        ] + losses + progress + [column("status", numeric: false) { $0.status }]
         hyperparameters = HyperparameterColumns.select(for: ranked)
     }
 
@@ -63,7 +81,7 @@ public struct RunTable {
         // Settings come right after the run's name, as on the HTML page.
         let titles = RunTable.shortTitles(settings.map(\.title))
         let renamed = zip(settings, titles).map { column, title in
-            Column(title: title, isNumeric: column.isNumeric, varies: column.varies, cells: column.cells)
+            Column(title: title, isNumeric: column.isNumeric, varies: column.varies, cells: column.cells, values: column.values)
         }
         let shown = Array(columns.prefix(2)) + renamed + Array(columns.dropFirst(2))
         let widths = shown.map { column in max(column.title.count, column.cells.map(\.count).max() ?? 0) }
@@ -163,7 +181,8 @@ public enum HyperparameterColumns {
             let configured = values.enumerated().filter { !runs[$0.offset].config.isEmpty }.map(\.element)
             used.formUnion(resolved.compactMap { $0 })
             columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.doubleValue != nil },
-                                           varies: withConfig.count > 1 && varies(configured), cells: values.map(format)))
+                                           varies: withConfig.count > 1 && varies(configured), cells: values.map(format),
+                                           values: values))
         }
         if withConfig.count > 1 {
             let keys = Set(withConfig.flatMap(\.config.keys)).subtracting(used).sorted()
@@ -174,7 +193,7 @@ public enum HyperparameterColumns {
                 let last = key.split(separator: ".").last.map(String.init) ?? key
                 let title = RunSummary.plannedStepKeys.contains(last) ? "planned " + last.replacingOccurrences(of: "_", with: " ") : key
                 columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.doubleValue != nil },
-                                               varies: true, cells: values.map(format)))
+                                               varies: true, cells: values.map(format), values: values))
             }
         }
         // Keep the varying columns when cutting down: they are what the experiment changed.
@@ -184,5 +203,27 @@ public enum HyperparameterColumns {
             columns = Array((varying + fixed).prefix(limit))
         }
         return columns
+    }
+
+    /// `runs` ordered by the numeric settings that differ between them (first such column
+    /// first), so a sweep's legend and colours follow its axis (`lr` 1e-4, 3e-4, 1e-3 ...)
+    /// whatever order the folders were named in. Runs without those settings keep their
+    /// order, after the others; with no varying numeric setting the order is unchanged.
+    public static func orderedBySettings(_ runs: [RunSummary]) -> [RunSummary] {
+        let keys = select(for: runs).filter { $0.varies && $0.isNumeric }
+        guard !keys.isEmpty else { return runs }
+        let values = runs.indices.map { row in keys.map { $0.values[row]?.doubleValue } }
+        let order = runs.indices.sorted { a, b in
+            for (x, y) in zip(values[a], values[b]) {
+                switch (x, y) {
+                case let (x?, y?) where x != y: return x < y
+                case (_?, nil): return true
+                case (nil, _?): return false
+                default: continue
+                }
+            }
+            return a < b
+        }
+        return order.map { runs[$0] }
     }
 }

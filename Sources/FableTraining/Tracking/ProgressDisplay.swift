@@ -251,35 +251,52 @@ public final class ProgressDisplay: @unchecked Sendable {
     // MARK: - Lines
 
     private func drawTerminalLine(_ now: Double) {
-        var line = terminalLine(now)
         let width = max(20, widthProvider()) - 1  // the last column would wrap on some terminals
-        if line.count > width { line = String(line.prefix(width - 1)) + "…" }
-        sink("\r" + line + "\u{1B}[K")
+        sink("\r" + terminalLine(now, width: width) + "\u{1B}[K")
         lastDraw = now
         lineVisible = true
     }
 
-    /// The live line: label, bar, count, percent, fields, rate, elapsed, ETA.
-    func terminalLine(_ now: Double) -> String {
-        var parts = [label]
-        if let total, total > 0 {
-            let fraction = min(1, max(0, Double(completed) / Double(total)))
-            let width = 20
-            let filled = Int((fraction * Double(width)).rounded(.down))
-            let (full, empty) = useUnicode ? ("█", "░") : ("#", "-")
-            parts.append(String(repeating: full, count: filled) + String(repeating: empty, count: width - filled))
-            parts.append(countText())
-            parts.append(String(format: "%3.0f%%", fraction * 100))
-        } else {
-            parts.append(countText())
-        }
-        for (name, value) in fields { parts.append("\(name) \(value)") }
+    /// The live line: label, bar, count, percent, fields, rate, elapsed, ETA. When it is
+    /// wider than `width`, the least useful parts go first (bar, elapsed, rate, then fields
+    /// from the last), so the count and ETA stay visible; only then is it cut.
+    func terminalLine(_ now: Double, width: Int = .max) -> String {
         let separator = useUnicode ? " │ " : " | "
-        var line = parts.joined(separator: "  ")
-        if let rate = currentRate(now) { line += separator + rateText(rate) }
-        line += separator + HumanFormat.duration(now - startTime) + " elapsed"
-        if total != nil { line += separator + "ETA " + (etaSeconds(now).map(HumanFormat.duration) ?? "--:--:--") }
-        return line
+        let rate = currentRate(now).map(rateText)
+        let eta = total == nil ? nil : "ETA " + (etaSeconds(now).map(HumanFormat.duration) ?? "--:--:--")
+        func compose(bar: Bool, elapsed: Bool, rate showRate: Bool, fieldCount: Int) -> String {
+            var parts = [label]
+            if let total, total > 0 {
+                let fraction = min(1, max(0, Double(completed) / Double(total)))
+                if bar {
+                    let cells = 20
+                    let filled = Int((fraction * Double(cells)).rounded(.down))
+                    let (full, empty) = useUnicode ? ("█", "░") : ("#", "-")
+                    parts.append(String(repeating: full, count: filled) + String(repeating: empty, count: cells - filled))
+                }
+                parts.append(countText())
+                parts.append(String(format: "%3.0f%%", fraction * 100))
+            } else {
+                parts.append(countText())
+            }
+            for (name, value) in fields.prefix(fieldCount) { parts.append("\(name) \(value)") }
+            var line = parts.joined(separator: "  ")
+            if showRate, let rate { line += separator + rate }
+            if elapsed { line += separator + HumanFormat.duration(now - startTime) + " elapsed" }
+            if let eta { line += separator + eta }
+            return line
+        }
+        var candidates = [
+            compose(bar: true, elapsed: true, rate: true, fieldCount: fields.count),
+            compose(bar: false, elapsed: true, rate: true, fieldCount: fields.count),
+            compose(bar: false, elapsed: false, rate: true, fieldCount: fields.count),
+        ]
+        for kept in stride(from: fields.count, through: 0, by: -1) {
+            candidates.append(compose(bar: false, elapsed: false, rate: false, fieldCount: kept))
+        }
+        if let fitting = candidates.first(where: { $0.count <= width }) { return fitting }
+        let shortest = candidates.last!
+        return String(shortest.prefix(max(1, width - 1))) + "…"
     }
 
     /// The plain line for logs: no bar, no escape codes.

@@ -70,14 +70,24 @@ struct ProgressDisplayTests {
         #expect(fake.written.count == count)
     }
 
-    @Test("the live line is cut to the terminal's width")
+    @Test("a narrow terminal drops the bar, elapsed time, rate and fields before the ETA")
     func terminalWidth() {
         let fake = FakeTerminal()
-        let p = display(fake, total: 100, style: .terminal, width: 40)
+        let p = display(fake, total: 100, style: .terminal, width: 70)
+        fake.now += 5
         p.update(completed: 5, fields: ["loss": "3.21", "lr": "3e-4", "grad": "0.88"])
         let line = fake.written.last!.dropFirst().replacingOccurrences(of: "\u{1B}[K", with: "")
-        #expect(line.count == 39)
-        #expect(line.hasSuffix("…"))
+        #expect(line == "train  5/100    5%  loss 3.21  lr 3e-4  grad 0.88 | ETA 0:01:35")
+        let narrow = FakeTerminal()
+        let q = display(narrow, total: 100, style: .terminal, width: 36)
+        narrow.now += 5
+        q.update(completed: 5, fields: ["loss": "3.21", "lr": "3e-4", "grad": "0.88"])
+        #expect(narrow.written.last! == "\rtrain  5/100    5% | ETA 0:01:35\u{1B}[K")
+        let tiny = FakeTerminal()
+        let r = display(tiny, total: 100, style: .terminal, width: 20)
+        r.update(completed: 5)
+        let cut = tiny.written.last!.dropFirst().replacingOccurrences(of: "\u{1B}[K", with: "")
+        #expect(cut.count == 19 && cut.hasSuffix("…"))
     }
 
     @Test("log() prints above the live line and redraws it")
