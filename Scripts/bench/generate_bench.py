@@ -131,14 +131,14 @@ def check_cache(model, prompt):
         logits = cached_forward(model, token, cache)
 
 
-def median_seconds(fn, repeats, warm_up=True):
+def median_seconds(fn, repeats, clock, warm_up=True):
     if warm_up:
         fn()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        samples.append(time.perf_counter() - start)
+        samples.append(clock() - start)
     return statistics.median(samples)
 
 
@@ -153,10 +153,13 @@ def main():
     p.add_argument("--repeat", type=int, default=1, help="timed runs per case per round, after a warm-up")
     p.add_argument("--rounds", type=int, default=3, help="alternating Fable / PyTorch rounds")
     p.add_argument("--fable", default=".build/release/fable")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall: elapsed time; cpu: process CPU time / threads (steadier on a busy machine)")
     p.add_argument("--skip-no-cache", action="store_true", help="time only the cached paths")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
+    clock = time.perf_counter if a.clock == "wall" else (lambda: time.process_time() / a.threads)
     torch.manual_seed(0)
     config = PRESETS["tinystories-17m"]
     model = TransformerLM(config).eval()
@@ -170,7 +173,7 @@ def main():
 
     cmd = [a.fable, "bench", "generate", "--preset", "tinystories-17m", "--batches", a.batches,
            "--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens),
-           "--repeat", str(a.repeat), "--threads", str(a.threads), "--json",
+           "--repeat", str(a.repeat), "--threads", str(a.threads), "--clock", a.clock, "--json",
            "--mode", "cache" if a.skip_no_cache else "both"]
     cases = [(batch, cached) for batch in batches for cached in modes]
     fable = {case: [] for case in cases}
@@ -184,12 +187,12 @@ def main():
         with torch.no_grad():
             for batch, cached in cases:
                 run = generate_cached if cached else generate_uncached
-                seconds = median_seconds(lambda: run(model, prompt, batch, a.new_tokens, g), a.repeat,
+                seconds = median_seconds(lambda: run(model, prompt, batch, a.new_tokens, g), a.repeat, clock,
                                          warm_up=round_index == 0)
                 peer[(batch, cached)].append(batch * a.new_tokens / seconds)
 
     print(f"generation, tinystories-17m (random weights), prompt {a.prompt_tokens} tokens, "
-          f"{a.new_tokens} new tokens per sample, {a.threads} threads, torch {torch.__version__}, "
+          f"{a.new_tokens} new tokens per sample, {a.threads} threads, {a.clock} clock, torch {torch.__version__}, "
           f"median of {a.rounds} rounds x {a.repeat} runs")
     print(f"{'batch':>5} {'cache':>5} {'fable tok/s':>12} {'torch tok/s':>12} {'ratio':>7}")
     for batch, cached in cases:
