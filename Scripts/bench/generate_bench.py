@@ -11,7 +11,7 @@ random (speed does not depend on them). Without the cache, every step runs the r
 model over the whole prefix and keeps the last position's logits.
 
 The figure is batch x new tokens / wall time of the whole generation (prefill included),
-median of the repeats after one warm-up. The ratio is Fable / PyTorch tokens per second
+median over alternating rounds (Fable, then PyTorch, repeated) so both see the same machine load. The ratio is Fable / PyTorch tokens per second
 (above 1 means Fable is faster).
 
 Usage (from the repository root, after `swift build -c release`):
@@ -131,13 +131,14 @@ def check_cache(model, prompt):
         logits = cached_forward(model, token, cache)
 
 
-def median_seconds(fn, repeats):
-    fn()
+def median_seconds(fn, repeats, clock, warm_up=True):
+    if warm_up:
+        fn()
     samples = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = clock()
         fn()
-        samples.append(time.perf_counter() - start)
+        samples.append(clock() - start)
     return statistics.median(samples)
 
 
@@ -148,13 +149,17 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--batches", default="1,8")
     p.add_argument("--prompt-tokens", type=int, default=32)
-    p.add_argument("--new-tokens", type=int, default=192)
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--new-tokens", type=int, default=128)
+    p.add_argument("--repeat", type=int, default=1, help="timed runs per case per round, after a warm-up")
+    p.add_argument("--rounds", type=int, default=3, help="alternating Fable / PyTorch rounds")
     p.add_argument("--fable", default=".build/release/fable")
+    p.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                   help="wall: elapsed time; cpu: process CPU time / threads (steadier on a busy machine)")
     p.add_argument("--skip-no-cache", action="store_true", help="time only the cached paths")
     a = p.parse_args()
 
     torch.set_num_threads(a.threads)
+    clock = time.perf_counter if a.clock == "wall" else (lambda: time.process_time() / a.threads)
     torch.manual_seed(0)
     config = PRESETS["tinystories-17m"]
     model = TransformerLM(config).eval()
@@ -168,25 +173,31 @@ def main():
 
     cmd = [a.fable, "bench", "generate", "--preset", "tinystories-17m", "--batches", a.batches,
            "--prompt-tokens", str(a.prompt_tokens), "--new-tokens", str(a.new_tokens),
-           "--repeat", str(a.repeat), "--threads", str(a.threads), "--json",
+           "--repeat", str(a.repeat), "--threads", str(a.threads), "--clock", a.clock, "--json",
            "--mode", "cache" if a.skip_no_cache else "both"]
-    fable = {}
-    for line in subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.splitlines():
-        r = json.loads(line)
-        fable[(r["batch"], r["cache"])] = r["tokens_per_second"]
+    cases = [(batch, cached) for batch in batches for cached in modes]
+    fable = {case: [] for case in cases}
+    peer = {case: [] for case in cases}
+    # Rounds alternate the two tools so that both see the same machine load over time.
+    for round_index in range(a.rounds):
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        for line in out.splitlines():
+            r = json.loads(line)
+            fable[(r["batch"], r["cache"])].append(r["tokens_per_second"])
+        with torch.no_grad():
+            for batch, cached in cases:
+                run = generate_cached if cached else generate_uncached
+                seconds = median_seconds(lambda: run(model, prompt, batch, a.new_tokens, g), a.repeat, clock,
+                                         warm_up=round_index == 0)
+                peer[(batch, cached)].append(batch * a.new_tokens / seconds)
 
     print(f"generation, tinystories-17m (random weights), prompt {a.prompt_tokens} tokens, "
-          f"{a.new_tokens} new tokens per sample, {a.threads} threads, torch {torch.__version__}")
+          f"{a.new_tokens} new tokens per sample, {a.threads} threads, {a.clock} clock, torch {torch.__version__}, "
+          f"median of {a.rounds} rounds x {a.repeat} runs")
     print(f"{'batch':>5} {'cache':>5} {'fable tok/s':>12} {'torch tok/s':>12} {'ratio':>7}")
-    with torch.no_grad():
-        for batch in batches:
-            for cached in modes:
-                run = generate_cached if cached else generate_uncached
-                seconds = median_seconds(lambda: run(model, prompt, batch, a.new_tokens, g), a.repeat)
-                torch_rate = batch * a.new_tokens / seconds
-                ours = fable[(batch, cached)]
-                print(f"{batch:>5} {'on' if cached else 'off':>5} {ours:>12.1f} {torch_rate:>12.1f} "
-                      f"{ours / torch_rate:>7.2f}")
+    for batch, cached in cases:
+        ours, theirs = statistics.median(fable[(batch, cached)]), statistics.median(peer[(batch, cached)])
+        print(f"{batch:>5} {'on' if cached else 'off':>5} {ours:>12.1f} {theirs:>12.1f} {ours / theirs:>7.2f}")
 
 
 if __name__ == "__main__":

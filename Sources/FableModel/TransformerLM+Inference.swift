@@ -10,7 +10,7 @@ extension TransformerLM {
     /// read each weight row once and reuse it for every row with SIMD dot products; larger
     /// ones use GEMM. A decoding step is bound by reading the weights, and GEMM would copy
     /// (pack) every weight matrix for a handful of rows. Process-wide; for tuning.
-    nonisolated(unsafe) public static var matrixVectorRowLimit = 8
+    nonisolated(unsafe) public static var matrixVectorRowLimit = 32
 
     // MARK: - Cached forward
 

@@ -8,7 +8,8 @@ import Foundation
 ///
 /// The configuration comes from, in order: the `config` argument; a checkpoint's run
 /// config (`fable.config`: either the model config object itself or an object whose
-/// `model` key holds it); the `fable_model_config` metadata `ModelWeights` writes.
+/// `model` key holds it or names a preset, as `fable train` writes); the
+/// `fable_model_config` metadata `ModelWeights` (and the trainer) write.
 public enum ModelFile {
     /// A model ready to run, and what its file said about it.
     public struct Loaded {
@@ -57,12 +58,16 @@ public enum ModelFile {
     }
 
     /// The model configuration inside a run config: the object itself when it has the
-    /// model's keys, else its `model` member.
+    /// model's keys, else its `model` member (a config object or a preset's name, as in
+    /// `fable train`'s TrainingConfig).
     public static func modelConfig(fromRunConfig data: Data, source: String) throws -> ModelConfig {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ModelConfigError.invalidJSON(path: source, reason: "not a JSON object")
         }
         if object["vocab_size"] == nil, let model = object["model"] {
+            if let preset = model as? String {
+                do { return try ModelConfig.preset(named: preset) } catch { throw ModelConfigError.inFile(path: source, error) }
+            }
             guard JSONSerialization.isValidJSONObject(model),
                   let nested = try? JSONSerialization.data(withJSONObject: model) else {
                 throw ModelConfigError.invalidJSON(path: source, reason: "key model is not an object")

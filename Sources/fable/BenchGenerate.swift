@@ -12,7 +12,7 @@ struct BenchGenerate: ParsableCommand {
             Builds the model with random weights (the speed does not depend on them), draws a \
             random prompt, and times TextGenerator end to end: the prefill plus every sampled \
             token (temperature 1, no truncation, no early stop). The figure is batch x new \
-            tokens / wall time, the median over the repeats after one warm-up. Without the \
+            tokens / time (wall or CPU clock), the median over the repeats after one warm-up. Without the \
             cache every step recomputes the whole prefix. Scripts/bench/generate_bench.py runs \
             the PyTorch reference beside it.
             """
@@ -28,7 +28,7 @@ struct BenchGenerate: ParsableCommand {
     var promptTokens: Int = 32
 
     @Option(name: .customLong("new-tokens"), help: ArgumentHelp("Tokens generated per sample.", valueName: "n"))
-    var newTokens: Int = 192
+    var newTokens: Int = 128
 
     @Option(help: ArgumentHelp("Which paths to time: cache, no-cache or both.", valueName: "mode"))
     var mode: String = "both"
@@ -38,6 +38,9 @@ struct BenchGenerate: ParsableCommand {
 
     @Option(help: ArgumentHelp("Worker threads (default: FABLE_THREADS, else every core).", valueName: "n"))
     var threads: Int = Parallel.threadCount
+
+    @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
+    var clock: BenchModel.Clock = .wall
 
     @Option(name: .customLong("matvec-rows"),
             help: ArgumentHelp("Tuning: projections of up to this many rows use the streaming SIMD kernel instead of GEMM.", valueName: "n"))
@@ -75,7 +78,7 @@ struct BenchGenerate: ParsableCommand {
         let prompt = (0..<promptTokens).map { _ in rng.nextInt(below: config.vocabSize) }
         let generator = TextGenerator(model: lm)
         if !json {
-            print("fable bench generate: \(name), prompt \(promptTokens) tokens, \(newTokens) new tokens per sample; \(threads) threads; GEMM \(GEMM.backend.name)")
+            print("fable bench generate: \(name), prompt \(promptTokens) tokens, \(newTokens) new tokens per sample; \(threads) threads, \(clock.rawValue) clock; GEMM \(GEMM.backend.name)")
             print("batch  cache     tokens/s   ms/step")
         }
         let modes = mode == "both" ? [true, false] : [mode == "cache"]
@@ -90,7 +93,7 @@ struct BenchGenerate: ParsableCommand {
                 let rate = Double(batch * newTokens) / seconds
                 let msPerStep = seconds * 1000 / Double(newTokens)
                 if json {
-                    print("{\"batch\":\(batch),\"cache\":\(useCache),\"threads\":\(threads),\"prompt_tokens\":\(promptTokens),"
+                    print("{\"batch\":\(batch),\"cache\":\(useCache),\"threads\":\(threads),\"clock\":\"\(clock.rawValue)\",\"prompt_tokens\":\(promptTokens),"
                           + "\"new_tokens\":\(newTokens),\"tokens_per_second\":\(rate),\"ms_per_step\":\(msPerStep)}")
                 } else {
                     print(String(batch).padding(toLength: 7, withPad: " ", startingAt: 0)
@@ -100,14 +103,24 @@ struct BenchGenerate: ParsableCommand {
         }
     }
 
-    /// The median wall time of `repeats` runs after one warm-up, in seconds.
+    /// The median time of `repeats` runs after one warm-up, in seconds, on `clock`.
     func median(_ body: () throws -> Void) throws -> Double {
+        let clock = self.clock, threads = self.threads
+        func now() -> Double {
+            switch clock {
+            case .wall: return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            case .cpu:
+                var t = timespec()
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+                return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(threads)
+            }
+        }
         try body()
         var samples: [Double] = []
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = now()
             try body()
-            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            samples.append(now() - start)
         }
         samples.sort()
         return samples[samples.count / 2]

@@ -58,5 +58,10 @@ struct ModelFileTests {
         #expect(throws: ModelConfigError.self) {
             try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": 3}".utf8), source: "run")
         }
+        #expect(throws: ModelConfigError.self) {
+            try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": \"no-such-preset\"}".utf8), source: "run")
+        }
+        let preset = try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": \"tiny\", \"steps\": 5}".utf8), source: "run")
+        #expect(preset == (try ModelConfig.preset(named: "tiny")))
     }
 }
