@@ -10,26 +10,30 @@ struct Demo: ParsableCommand {
         abstract: "The whole pipeline in a few minutes: corpus, tokenizer, data, a model sized to the time budget, "
             + "training, report and stories.",
         discussion: """
-            1. corpus: Fable's built-in generated children's stories (or --corpus FILE)
+            1. corpus: the built-in generated stories, or --corpus FILE
             2. splits: one document in 20 held out for validation
-            3. tokenizer: byte-level BPE, 2,048 tokens including <|endoftext|>
-            4. data: both splits encoded to .npy; the unigram baseline of the validation tokens
-            5. model: candidate sizes timed for a few steps; the largest that trains well in --minutes
-            6. training: AdamW with warmup and cosine decay, a live progress line, a checkpoint at the end
-            7. report and stories: the HTML report, and stories from a few prompts
+            3. tokenizer: byte-level BPE, 2,048 tokens with <|endoftext|>
+            4. data: both splits encoded to .npy; the unigram baseline
+            5. model: a few steps of each candidate size timed; the largest
+               that trains well in --minutes is chosen
+            6. training: AdamW, warmup and cosine decay, a live progress line
+            7. the HTML report, and stories from a few prompts
 
             Every file lands in --out, in the layout the other commands use:
 
-              DIR/corpus.txt                  the generated corpus (without --corpus)
-              DIR/tokenizer/                  vocab.json, merges.txt, special_tokens.txt, vocab.txt
-              DIR/data/{train,val}.{txt,npy}  the splits as text and as token ids
-              DIR/run/                        config.json, metrics.jsonl, checkpoints/ (fable train)
-              DIR/report/index.html           learning curves (fable report)
-              DIR/samples.txt, DIR/demo.json  the stories, and a summary of the demo
+              DIR/corpus.txt             the corpus (without --corpus)
+              DIR/tokenizer/             vocab.json, merges.txt, ...
+              DIR/data/                  {train,val}.txt and .npy
+              DIR/run/                   config.json, metrics.jsonl,
+                                         checkpoints/ (as fable train)
+              DIR/report/index.html      learning curves (fable report)
+              DIR/samples.txt            the stories
+              DIR/demo.json              settings and results
 
-            A folder that holds an earlier demo is replaced; any other non-empty folder is \
-            refused. Ctrl-C during training stops after the current step, saves a checkpoint \
-            and still writes the report and the stories.
+            A folder that holds an earlier demo is replaced; any other \
+            non-empty folder is refused. Ctrl-C during training stops after \
+            the current step, saves a checkpoint and still writes the report \
+            and the stories.
             """
     )
 
