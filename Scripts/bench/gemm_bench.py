@@ -6,7 +6,7 @@ context 256; Linear weights stored out x in as in PyTorch): forward Y = X W^T, i
 gradient dX = dY W and weight gradient dW = dY^T X for the 512x512, 512->1344, 1344->512
 and 512->10000 layers. Both sides write into a preallocated output and report the median
 GFLOP/s of --repeat runs after one warm-up. Because other work may share the machine, the
-two sides alternate for --rounds rounds and each keeps its best median.
+two sides alternate shape by shape for --rounds rounds and each keeps its best median.
 
 Usage (after `swift build -c release`):
     python3 Scripts/bench/gemm_bench.py                  # Fable BLAS + Swift vs PyTorch
@@ -59,34 +59,30 @@ def time_call(fn, repeats):
     return median(times)
 
 
-def bench_torch(rows, threads, repeats):
+def bench_torch(shape, threads, repeats):
     import torch
     torch.set_num_threads(threads)
-    results = {}
-    for label, ta, tb, m, n, k in shapes(rows):
-        a, b = operands(torch, ta, tb, m, n, k)
-        c = torch.empty((m, n))
-        seconds = time_call(lambda: torch.matmul(a, b, out=c), repeats)
-        results[label] = 2 * m * n * k / seconds / 1e9
-    return results
+    label, ta, tb, m, n, k = shape
+    a, b = operands(torch, ta, tb, m, n, k)
+    c = torch.empty((m, n))
+    seconds = time_call(lambda: torch.matmul(a, b, out=c), repeats)
+    return {label: 2 * m * n * k / seconds / 1e9}
 
 
-def bench_numpy(rows, threads, repeats):
-    # numpy's BLAS reads its thread count when it loads; the caller sets the variables.
+def bench_numpy(shape, threads, repeats):
+    # numpy's BLAS reads its thread count when it loads; main() sets the variables first.
     import numpy as np
     import torch
-    results = {}
-    for label, ta, tb, m, n, k in shapes(rows):
-        a, b = operands(torch, ta, tb, m, n, k)
-        a, b = a.numpy(), b.numpy()
-        c = np.empty((m, n), dtype=np.float32)
-        seconds = time_call(lambda: np.matmul(a, b, out=c), repeats)
-        results[label] = 2 * m * n * k / seconds / 1e9
-    return results
+    label, ta, tb, m, n, k = shape
+    a, b = operands(torch, ta, tb, m, n, k)
+    a, b = a.numpy(), b.numpy()
+    c = np.empty((m, n), dtype=np.float32)
+    seconds = time_call(lambda: np.matmul(a, b, out=c), repeats)
+    return {label: 2 * m * n * k / seconds / 1e9}
 
 
-def bench_fable(binary, backend, rows, threads, repeats):
-    command = [binary, "bench", "gemm", "--json", "--backend", backend,
+def bench_fable(binary, backend, rows, index, threads, repeats):
+    command = [binary, "bench", "gemm", "--json", "--backend", backend, "--shape", str(index),
                "--threads", str(threads), "--repeat", str(repeats), "--rows", str(rows)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     results = {}
@@ -121,13 +117,17 @@ def main():
         sys.exit(f"error: {args.fable} not found; run `swift build -c release` first or pass --fable")
 
     torch_results, numpy_results, fable_results = {}, {}, {}
+    # The sides alternate shape by shape, so a burst of other work on the machine
+    # affects both about equally.
     for round_index in range(args.rounds):
         print(f"round {round_index + 1}/{args.rounds} ...", file=sys.stderr, flush=True)
-        best(torch_results, bench_torch(args.rows, args.threads, args.repeat))
-        if args.numpy:
-            best(numpy_results, bench_numpy(args.rows, args.threads, args.repeat))
-        if run_fable:
-            best(fable_results, bench_fable(args.fable, args.backend, args.rows, args.threads, args.repeat))
+        for index, shape in enumerate(shapes(args.rows), start=1):
+            best(torch_results, bench_torch(shape, args.threads, args.repeat))
+            if args.numpy:
+                best(numpy_results, bench_numpy(shape, args.threads, args.repeat))
+            if run_fable:
+                best(fable_results, bench_fable(
+                    args.fable, args.backend, args.rows, index, args.threads, args.repeat))
 
     backends = sorted({backend for backend, _ in fable_results}, key=lambda b: b != "blas")
     header = f"{'product (GFLOP/s)':<38}{'torch':>9}"

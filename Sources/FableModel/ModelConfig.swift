@@ -101,7 +101,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     /// The SiLU ablation of this configuration: `ffn = silu` with `d_ff` scaled by 3/2 so
-    /// the feed-forward parameter count matches (rounded down to an even width).
+    /// the feed-forward parameter count matches (exactly when `d_ff` is even).
     public func withSiLUFeedForward() -> ModelConfig {
         guard ffn == .swiglu else { return self }
         var copy = self

@@ -3,9 +3,11 @@
 /// Multi-threaded calls set the library's thread count to the requested count (by default
 /// ``Parallel/threadCount``) when it differs from the last one set, so changing
 /// `Parallel.threadCount` takes effect on the next product. Because that count is
-/// process-wide, a `threads: 1` call from a worker thread does not touch it: it runs the
-/// pure-Swift kernel on the calling thread instead, unless the library is pinned to one
-/// thread by ``GEMM/forEachChunk(_:minimumChunk:_:)``, in which case it calls the library.
+/// process-wide, a `threads: 1` call (which may come from a worker thread) does not touch
+/// it: it runs the pure-Swift kernel on the calling thread instead, unless the library is
+/// pinned to one thread by ``GEMM/forEachChunk(_:minimumChunk:_:)``, or
+/// `Parallel.threadCount` is 1 (then there are no workers, and the library is set to one
+/// thread); in those cases it calls the library.
 public struct BLASBackend: GEMMBackend {
     /// The library products go to.
     public let library: BLASLibrary
@@ -39,7 +41,9 @@ public struct BLASBackend: GEMMBackend {
         guard m > 0 && n > 0 else { return }
         let limit = Int(Int32.max)
         let fits = max(m, n, k, lda, ldb, ldc) <= limit
-        let direct = threads > 1 ? fits : fits && library.isPinnedToSingleThread
+        // With Parallel.threadCount == 1 there are no worker threads, so a one-thread call
+        // comes from the orchestrating thread and may set the library to one thread itself.
+        let direct = threads > 1 ? fits : fits && (library.isPinnedToSingleThread || Parallel.threadCount == 1)
         guard direct else {
             fallback.sgemm(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -51,7 +55,7 @@ public struct BLASBackend: GEMMBackend {
             GEMM.scale(c, m: m, n: n, ldc: ldc, beta: beta)
             return
         }
-        if threads > 1 { library.applyThreadCount(threads) }
+        if threads > 1 || Parallel.threadCount == 1 { library.applyThreadCount(threads) }
         library.sgemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)

@@ -81,7 +81,8 @@ public final class BLASLibrary: @unchecked Sendable {
         return "\(vendor.rawValue)\(details.map { " (\($0))" } ?? "") from \(file)"
     }
 
-    private init(
+    /// Internal so tests can build a library around stand-in functions.
+    init(
         requestedPath: String, resolvedPath: String, vendor: Vendor, details: String?,
         sgemm: SgemmFunction, setThreads: ((Int) -> Void)?
     ) {
@@ -148,7 +149,14 @@ extension BLASLibrary {
         cacheLock.lock()
         defer { cacheLock.unlock() }
         if let cached = cache[path] { return cached }
-        let result = open(path: path)
+        var result = open(path: path)
+        // Two names for one file (libopenblas.so.0 and its real path) share one object, so
+        // the thread-count bookkeeping matches the library's single global setting.
+        if case .success(let library) = result,
+           let twin = cache.values.lazy.compactMap({ try? $0.get() })
+               .first(where: { $0.resolvedPath == library.resolvedPath }) {
+            result = .success(twin)
+        }
         cache[path] = result
         return result
     }

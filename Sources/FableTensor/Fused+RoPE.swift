@@ -70,6 +70,30 @@ public final class RoPE {
         }
     }
 
+    /// Rotates `count` consecutive d_k-vectors starting at `vectors`, in place, all by
+    /// `position` (no autograd). Generation with a KV cache uses it on the query and key
+    /// heads of one token.
+    /// - Parameters:
+    ///   - vectors: `count · d_k` floats.
+    ///   - position: in `0..<maxSequenceLength`.
+    public func rotateInPlace(_ vectors: UnsafeMutablePointer<Float>, count: Int, position: Int) {
+        precondition(position >= 0 && position < maxSequenceLength, "RoPE: position \(position) outside 0..<\(maxSequenceLength)")
+        let half = dK / 2
+        cosTable.withUnsafeBufferPointer { cosBuffer in
+            sinTable.withUnsafeBufferPointer { sinBuffer in
+                let c = cosBuffer.baseAddress! + position * half, s = sinBuffer.baseAddress! + position * half
+                for vector in 0..<count {
+                    let v = vectors + vector * dK
+                    for k in 0..<half {
+                        let x0 = v[2 * k], x1 = v[2 * k + 1]
+                        v[2 * k] = x0 * c[k] - x1 * s[k]
+                        v[2 * k + 1] = x0 * s[k] + x1 * c[k]
+                    }
+                }
+            }
+        }
+    }
+
     private func rotate(
         _ source: UnsafePointer<Float>, into dest: UnsafeMutablePointer<Float>, rows: Int,
         positions: [Int], rowsPerPosition: Int, inverse: Bool, accumulate: Bool

@@ -25,10 +25,8 @@ public struct GEMMSelection: Sendable {
 extension GEMM {
     // MARK: - The process-wide backend
 
-    private static let overrideLock = NSLock()
-    /// Serialises `withBackend` callers so their overrides nest instead of interleaving.
-    private static let withBackendLock = NSRecursiveLock()
-    nonisolated(unsafe) private static var overrideBackend: (any GEMMBackend)?
+    /// The backend ``withBackend(_:_:)`` installed for the current task, if any.
+    @TaskLocal private static var overrideBackend: (any GEMMBackend)?
 
     /// The selection made at first use from the environment; warnings go to stderr once.
     public static let defaultSelection: GEMMSelection = {
@@ -42,32 +40,19 @@ extension GEMM {
     /// The backend in use: the one given to ``withBackend(_:_:)`` while that runs, else the
     /// one chosen at first use (``defaultSelection``).
     public static var backend: any GEMMBackend {
-        overrideLock.lock()
-        let current = overrideBackend
-        overrideLock.unlock()
-        return current ?? defaultSelection.backend
+        overrideBackend ?? defaultSelection.backend
     }
 
-    /// Runs `body` with `backend` as the process-wide backend, then restores the previous one.
+    /// Runs `body` with `backend` as the backend of the current task, then restores the
+    /// previous one.
     ///
     /// Meant for tests that must exercise a particular path (such as tensor ops on both the
-    /// BLAS and the Swift kernel). The override is process-wide, so code running
-    /// concurrently on other threads also uses it during `body`; every backend computes the
-    /// same product, so such code only sees a different speed. Concurrent `withBackend`
-    /// calls are serialised.
+    /// BLAS and the Swift kernel). The override is task-local, so tests running
+    /// concurrently in other tasks keep the default backend and their bits do not change
+    /// under them. Products issued from worker threads that a kernel started itself (not
+    /// tasks) use the default backend.
     public static func withBackend<R>(_ backend: any GEMMBackend, _ body: () throws -> R) rethrows -> R {
-        withBackendLock.lock()
-        defer { withBackendLock.unlock() }
-        overrideLock.lock()
-        let previous = overrideBackend
-        overrideBackend = backend
-        overrideLock.unlock()
-        defer {
-            overrideLock.lock()
-            overrideBackend = previous
-            overrideLock.unlock()
-        }
-        return try body()
+        try $overrideBackend.withValue(backend) { try body() }
     }
 
     // MARK: - Choosing

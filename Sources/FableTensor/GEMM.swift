@@ -88,8 +88,9 @@ public enum GEMM {
     ///     safe to run from many workers at once. With the BLAS backend a `threads: 1` call
     ///     uses the pure-Swift kernel, because a BLAS library's thread count is process-wide,
     ///     except inside ``GEMM/forEachChunk(_:minimumChunk:_:)``, which pins the library to
-    ///     one thread so its workers can call it directly. For many equal-shaped products
-    ///     prefer ``GEMM/sgemmBatched(count:transposeA:transposeB:m:n:k:alpha:a:lda:strideA:b:ldb:strideB:beta:c:ldc:strideC:)``.
+    ///     one thread so its workers can call it directly, and when `Parallel.threadCount`
+    ///     is 1 (no workers exist, so the library is simply set to one thread). For many
+    ///     equal-shaped products prefer ``GEMM/sgemmBatched(count:transposeA:transposeB:m:n:k:alpha:a:lda:strideA:b:ldb:strideB:beta:c:ldc:strideC:)``.
     @inline(__always)
     public static func sgemm(
         transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

@@ -10,11 +10,25 @@ public enum Parallel {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var configuredThreads: Int = defaultThreadCount()
 
+    /// A thread count set by ``withThreadCount(_:_:)`` for the current task.
+    @TaskLocal private static var taskThreadCount: Int?
+
     /// The number of worker threads kernels use. Defaults to `FABLE_THREADS` when set,
-    /// else every active core. Values below 1 are treated as 1.
+    /// else every active core. Values below 1 are treated as 1. Setting it changes the
+    /// process-wide count; ``withThreadCount(_:_:)`` changes it for one task only.
     public static var threadCount: Int {
-        get { lock.lock(); defer { lock.unlock() }; return configuredThreads }
+        get {
+            if let count = taskThreadCount { return count }
+            lock.lock(); defer { lock.unlock() }
+            return configuredThreads
+        }
         set { lock.lock(); configuredThreads = max(1, newValue); lock.unlock() }
+    }
+
+    /// Runs `body` with `count` worker threads for kernels started from the current task,
+    /// leaving other tasks (such as tests running concurrently) at the process-wide count.
+    public static func withThreadCount<R>(_ count: Int, _ body: () throws -> R) rethrows -> R {
+        try $taskThreadCount.withValue(max(1, count)) { try body() }
     }
 
     /// The thread count from `FABLE_THREADS`, or the number of active cores.

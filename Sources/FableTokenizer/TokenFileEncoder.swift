@@ -58,6 +58,9 @@ public struct TokenFileEncoder: Sendable {
         /// CPU seconds the encoder threads spent encoding, summed over threads (the pure
         /// encoding cost: no file reading, and not inflated when other processes share the cores).
         public var encodeSeconds: Double
+        /// Invalid UTF-8 sequences replaced by U+FFFD before encoding (as the BPE trainer
+        /// does, and Python with `errors="replace"`).
+        public var invalidUTF8Replacements: Int = 0
         /// Input bytes per id.
         public var bytesPerToken: Double { tokens > 0 ? Double(bytes) / Double(tokens) : 0 }
         /// Input megabytes (10^6 bytes) per wall-clock second.
@@ -111,6 +114,7 @@ public struct TokenFileEncoder: Sendable {
         defer { buffer.deallocate() }
         var filled = 0, consumed = 0, tokens = 0, specials = 0
         var encodeSeconds = 0.0
+        var repairedSequences = 0
         var endOfFile = false
 
         while true {
@@ -131,6 +135,7 @@ public struct TokenFileEncoder: Sendable {
             var outputs = [[UInt32]](repeating: [], count: blocks.count)
             var workerSeconds = [Double](repeating: 0, count: encoders.count)
             var workerSpecials = [Int](repeating: 0, count: encoders.count)
+            var workerRepairs = [Int](repeating: 0, count: encoders.count)
             let workers = min(encoders.count, blocks.count)
             let claim = BlockCounter()
             let base = UnsafePointer(buffer)
@@ -138,7 +143,9 @@ public struct TokenFileEncoder: Sendable {
             outputs.withUnsafeMutableBufferPointer { resultsBuffer in
                 workerSeconds.withUnsafeMutableBufferPointer { secondsBuffer in
                     workerSpecials.withUnsafeMutableBufferPointer { countsBuffer in
+                      workerRepairs.withUnsafeMutableBufferPointer { repairsBuffer in
                         let results = resultsBuffer, seconds = secondsBuffer, counts = countsBuffer
+                        let repairs = repairsBuffer
                         let work: (Int) -> Void = { worker in
                             let encoder = encoders[worker]
                             let begin = threadCPUSeconds()
@@ -146,7 +153,16 @@ public struct TokenFileEncoder: Sendable {
                             while let index = claim.next(below: blocks.count) {
                                 let range = blocks[index]
                                 let text = UnsafeBufferPointer(start: base + range.lowerBound, count: range.count)
-                                encoder.encode(text, into: &results[index], specialTokens: special)
+                                if UTF8Repair.firstInvalidOffset(in: text) == nil {
+                                    encoder.encode(text, into: &results[index], specialTokens: special)
+                                } else {
+                                    // Same policy as the trainer: each bad sequence becomes U+FFFD.
+                                    let fixed = UTF8Repair.repaired(text)
+                                    repairs[worker] += fixed.replacements
+                                    fixed.bytes.withUnsafeBufferPointer {
+                                        encoder.encode($0, into: &results[index], specialTokens: special)
+                                    }
+                                }
                             }
                             seconds[worker] = threadCPUSeconds() - begin
                             counts[worker] = encoder.specialTokensEmitted - before
@@ -156,11 +172,13 @@ public struct TokenFileEncoder: Sendable {
                         } else {
                             DispatchQueue.concurrentPerform(iterations: workers, execute: work)
                         }
+                      }
                     }
                 }
             }
             encodeSeconds += workerSeconds.reduce(0, +)
             specials += workerSpecials.reduce(0, +)
+            repairedSequences += workerRepairs.reduce(0, +)
             for ids in outputs {
                 tokens += ids.count
                 try ids.withUnsafeBufferPointer { try consume($0) }
@@ -182,7 +200,8 @@ public struct TokenFileEncoder: Sendable {
                 capacity *= 2
             }
         }
-        return Summary(bytes: consumed, tokens: tokens, specialTokens: specials, seconds: elapsed(), encodeSeconds: encodeSeconds)
+        return Summary(bytes: consumed, tokens: tokens, specialTokens: specials, seconds: elapsed(),
+                       encodeSeconds: encodeSeconds, invalidUTF8Replacements: repairedSequences)
     }
 
     /// Cuts `buffer[0..<filled]` into blocks of about ``blockBytes`` that each encode on

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -9,10 +10,13 @@ import Darwin
 /// Turns Ctrl-C (SIGINT) into a flag that long work checks between steps, so it can save
 /// its state and stop cleanly instead of dying mid-write.
 ///
-/// While an `InterruptSignal` is active the signal's default action (terminating the
-/// process) is replaced by a Dispatch signal source that sets ``isRaised``. A second
-/// Ctrl-C, when `secondSignalTerminates` is true, restores the default action and
-/// re-raises the signal, so an impatient user can still stop at once.
+/// While an `InterruptSignal` is active, a real signal handler (installed with `sigaction`)
+/// replaces the default action. It only bumps an atomic counter and writes one byte to a
+/// pipe, both async-signal-safe; a Dispatch read source on that pipe runs `onFirst`. A
+/// plain handler is used rather than a Dispatch signal source because the latter needs the
+/// signal blocked in every thread, and kernel worker threads started earlier would swallow
+/// it. A second Ctrl-C, when `secondSignalTerminates` is true, restores the default action
+/// and re-raises the signal, so an impatient user can still stop at once.
 ///
 /// ```swift
 /// let interrupt = InterruptSignal { print("stopping after this step…") }
@@ -21,9 +25,11 @@ import Darwin
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
     private let signalNumber: Int32
-    private let source: DispatchSourceSignal
+    private let startCount: Int
+    private var previousAction = sigaction()
+    private let readSource: DispatchSourceRead
+    private let pipeDescriptors: (read: Int32, write: Int32)
     private let lock = NSLock()
-    private var count = 0
     private var cancelled = false
 
     /// Starts catching `signal` (SIGINT by default).
@@ -33,46 +39,79 @@ public final class InterruptSignal: @unchecked Sendable {
     ///   - onFirst: called (on a background queue) the first time the signal arrives.
     public init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
         signalNumber = signal
-        // Ignore the default action first; the source still sees the signal.
-        Foundation.signal(signal, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: signal, queue: DispatchQueue.global())
-        source.setEventHandler { [weak self] in
-            guard let self else { return }
-            self.lock.lock()
-            self.count += 1
-            let count = self.count
-            self.lock.unlock()
-            if count == 1 {
-                onFirst?()
-            } else if secondSignalTerminates {
-                Foundation.signal(signal, SIG_DFL)
-                raise(signal)
-            }
+        var fds: [Int32] = [-1, -1]
+        if pipe(&fds) != 0 { fds = [-1, -1] }
+        pipeDescriptors = (fds[0], fds[1])
+        startCount = interruptState.count.load(ordering: .sequentiallyConsistent)
+        interruptState.pipeWrite.store(fds[1], ordering: .sequentiallyConsistent)
+        interruptState.terminatesOnSecond.store(secondSignalTerminates, ordering: .sequentiallyConsistent)
+        interruptState.startCount.store(startCount, ordering: .sequentiallyConsistent)
+
+        readSource = DispatchSource.makeReadSource(fileDescriptor: fds[0], queue: .global())
+        let readFD = fds[0]
+        var fired = false
+        readSource.setEventHandler {
+            var byte: UInt8 = 0
+            _ = read(readFD, &byte, 1)
+            if !fired { fired = true; onFirst?() }
         }
-        // Registration is asynchronous: wait for it, so a signal sent right after init
-        // returns is caught rather than ignored.
-        let registered = DispatchSemaphore(value: 0)
-        source.setRegistrationHandler { registered.signal() }
-        source.resume()
-        _ = registered.wait(timeout: .now() + 2)
+        readSource.resume()
+
+        var action = sigaction()
+        #if canImport(Glibc)
+        action.__sigaction_handler.sa_handler = interruptHandler
+        #else
+        action.__sigaction_u.__sa_handler = interruptHandler
+        #endif
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = 0
+        sigaction(signal, &action, &previousAction)
     }
 
-    /// True once the signal has arrived.
+    /// True once the signal has arrived after this object started catching it.
     public var isRaised: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return count > 0
+        interruptState.count.load(ordering: .sequentiallyConsistent) > startCount
     }
 
-    /// Stops catching the signal and restores its default action.
+    /// Stops catching the signal and restores the action that was in place before.
     public func cancel() {
         lock.lock()
         let first = !cancelled
         cancelled = true
         lock.unlock()
         guard first else { return }
-        source.cancel()
-        Foundation.signal(signalNumber, SIG_DFL)
+        sigaction(signalNumber, &previousAction, nil)
+        interruptState.pipeWrite.store(-1, ordering: .sequentiallyConsistent)
+        readSource.cancel()
+        if pipeDescriptors.read >= 0 { close(pipeDescriptors.read) }
+        if pipeDescriptors.write >= 0 { close(pipeDescriptors.write) }
     }
 
     deinit { cancel() }
+}
+
+/// What the signal handler may touch: lock-free atomics only.
+private final class InterruptState: Sendable {
+    let count = Atomic<Int>(0)
+    let startCount = Atomic<Int>(0)
+    let pipeWrite = Atomic<Int32>(-1)
+    let terminatesOnSecond = Atomic<Bool>(true)
+}
+
+private let interruptState = InterruptState()
+
+/// The C signal handler: count, wake the read source, and on a second signal fall back to
+/// the default action.
+private func interruptHandler(_ signal: Int32) {
+    let (_, total) = interruptState.count.add(1, ordering: .sequentiallyConsistent)
+    let fd = interruptState.pipeWrite.load(ordering: .sequentiallyConsistent)
+    if fd >= 0 {
+        var byte: UInt8 = 1
+        _ = write(fd, &byte, 1)
+    }
+    let seen = total - interruptState.startCount.load(ordering: .sequentiallyConsistent)
+    if seen >= 2 && interruptState.terminatesOnSecond.load(ordering: .sequentiallyConsistent) {
+        _ = Foundation.signal(signal, SIG_DFL)
+        raise(signal)
+    }
 }

@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
             BenchOps.self,
             BenchTrainStep.self,
             BenchOptimizer.self,
+            BenchGenerate.self,
         ]
     )
 }

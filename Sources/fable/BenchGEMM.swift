@@ -32,6 +32,9 @@ struct BenchGEMM: ParsableCommand {
     @Option(help: "Rows of X, batch x context.")
     var rows: Int = 8192
 
+    @Option(help: "Time only the product at this position in the list (1-12); default: all.")
+    var shape: Int?
+
     @Flag(help: "Print one JSON object per measurement instead of a table.")
     var json = false
 
@@ -39,6 +42,10 @@ struct BenchGEMM: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
         guard rows >= 1 else { throw ValidationError("--rows must be at least 1, got \(rows)") }
+        let count = GEMMBenchShape.trainingShapes(rows: rows).count
+        if let shape, !(1...count).contains(shape) {
+            throw ValidationError("--shape must be between 1 and \(count), got \(shape)")
+        }
     }
 
     func run() throws {
@@ -62,7 +69,9 @@ struct BenchGEMM: ParsableCommand {
                 + backends.map { label($0).leftPadded(12) }
             print(header.joined())
         }
-        for shape in GEMMBenchShape.trainingShapes(rows: rows) {
+        var shapes = GEMMBenchShape.trainingShapes(rows: rows)
+        if let shape { shapes = [shapes[shape - 1]] }
+        for shape in shapes {
             let operands = GEMMBenchOperands(shape)
             defer { operands.deallocate() }
             var figures: [Double] = []

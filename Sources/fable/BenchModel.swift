@@ -1,6 +1,7 @@
 import ArgumentParser
 import FableModel
 import FableTensor
+import FableTraining
 import Foundation
 
 /// `fable bench model`: tokens per second of the Transformer's forward and backward pass.
@@ -13,7 +14,9 @@ struct BenchModel: ParsableCommand {
             zeroes the gradients and back-propagates into every parameter, as a training step \
             does before the optimizer update. The figure is the median over the timed steps \
             after the warm-up steps. Scripts/bench/model_bench.py runs PyTorch eager on the \
-            same model beside this.
+            same model beside this. A second figure times a whole AdamW step (the same plus \
+            the optimizer update), the unit of the CS336 speed bar. Without --preset or \
+            --config the model is tinystories-17m.
             """
     )
 
@@ -34,6 +37,13 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
     var threads: Int = Parallel.threadCount
 
+    enum Clock: String, ExpressibleByArgument, CaseIterable {
+        case wall, cpu
+    }
+
+    @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
+    var clock: Clock = .wall
+
     @Flag(help: "Also time the forward pass alone (no gradient recording).")
     var forwardOnly = false
 
@@ -50,7 +60,7 @@ struct BenchModel: ParsableCommand {
 
     func run() throws {
         Parallel.threadCount = threads
-        let (name, config) = try model.resolve()
+        let (name, config) = try model.resolve(defaultPreset: "tinystories-17m")
         let t = contextLength ?? config.contextLength
         guard t <= config.contextLength else {
             throw ValidationError("--context-length \(t) exceeds the model's context_length \(config.contextLength)")
@@ -61,28 +71,44 @@ struct BenchModel: ParsableCommand {
         let tokens = (0..<(batchSize * t)).map { _ in Int32(generator.nextInt(below: config.vocabSize)) }
         let targets = (0..<(batchSize * t)).map { _ in Int32(generator.nextInt(below: config.vocabSize)) }
 
+        let clock = self.clock, threads = self.threads
+        func now() -> Double {
+            switch clock {
+            case .wall: return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            case .cpu:
+                var t = timespec()
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+                return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(threads)
+            }
+        }
         var lastLoss: Float = 0
-        func step() throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
+        let optimizer = AdamW(store: lm.parameters)
+        func step(update: Bool) throws -> Double {
+            let start = now()
             let loss = try lm.loss(tokens: tokens, targets: targets, shape: shape)
             lm.parameters.zeroGradients()
             loss.backward()
+            if update { optimizer.step(learningRate: 1e-4) }
             lastLoss = loss.item()
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            return now() - start
         }
-        for _ in 0..<warmup { _ = try step() }
-        var times: [Double] = []
-        for _ in 0..<steps { times.append(try step()) }
+        func timed(update: Bool) throws -> [Double] {
+            for _ in 0..<warmup { _ = try step(update: update) }
+            return try (0..<steps).map { _ in try step(update: update) }
+        }
+        let times = try timed(update: false)
         let median = times.sorted()[times.count / 2]
+        let stepTimes = try timed(update: true)
+        let stepMedian = stepTimes.sorted()[stepTimes.count / 2]
         let tokensPerStep = Double(batchSize * t)
 
         var forwardMedian: Double? = nil
         if forwardOnly {
             var forwardTimes: [Double] = []
             for i in 0..<(steps + warmup) {
-                let start = DispatchTime.now().uptimeNanoseconds
+                let start = now()
                 _ = try withNoGrad { try lm.forward(tokens: tokens, shape: shape) }
-                if i >= warmup { forwardTimes.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                if i >= warmup { forwardTimes.append(now() - start) }
             }
             forwardMedian = forwardTimes.sorted()[forwardTimes.count / 2]
         }
@@ -90,9 +116,10 @@ struct BenchModel: ParsableCommand {
         if json {
             var object: [String: Any] = [
                 "model": name, "batch_size": batchSize, "context_length": t, "threads": threads,
-                "gemm": GEMM.backend.name, "steps": steps, "parameters": lm.parameters.count,
+                "gemm": GEMM.backend.name, "steps": steps, "clock": clock.rawValue, "parameters": lm.parameters.count,
                 "step_seconds_median": median, "step_seconds": times,
                 "tokens_per_second": tokensPerStep / median, "loss": Double(lastLoss),
+                "adamw_step_seconds_median": stepMedian, "adamw_step_tokens_per_second": tokensPerStep / stepMedian,
             ]
             if let forwardMedian {
                 object["forward_seconds_median"] = forwardMedian
@@ -102,9 +129,10 @@ struct BenchModel: ParsableCommand {
             print(String(decoding: data, as: UTF8.self))
         } else {
             print("\(name): \(Figures.grouped(lm.parameters.count)) parameters, batch \(batchSize) × \(t) tokens, "
-                + "\(threads) thread\(threads == 1 ? "" : "s"), gemm \(GEMM.backend.name)")
+                + "\(threads) thread\(threads == 1 ? "" : "s"), \(clock.rawValue) clock, gemm \(GEMM.backend.name)")
             print(String(format: "forward + backward: %.3f s per step (median of %d), %.0f tokens/s, loss %.3f",
                          median, steps, tokensPerStep / median, lastLoss))
+            print(String(format: "whole AdamW step:   %.3f s per step, %.0f tokens/s", stepMedian, tokensPerStep / stepMedian))
             if let forwardMedian {
                 print(String(format: "forward only:       %.3f s per step, %.0f tokens/s", forwardMedian, tokensPerStep / forwardMedian))
             }

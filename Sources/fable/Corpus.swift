@@ -29,12 +29,7 @@ struct CorpusCommand: ParsableCommand {
     func run() throws {
         let url = URL(fileURLWithPath: out)
         let start = DispatchTime.now().uptimeNanoseconds
-        let statistics: StoryCorpusStatistics
-        do {
-            statistics = try StoryCorpus.write(stories: stories, seed: seed, to: url)
-        } catch let error as StoryCorpusError {
-            throw ValidationError(error.description)
-        }
+        let statistics = try StoryCorpus.write(stories: stories, seed: seed, to: url)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let n = Double(statistics.stories)
         print("wrote \(url.path)")

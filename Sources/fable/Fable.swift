@@ -17,6 +17,8 @@ struct Fable: ParsableCommand {
             CorpusCommand.self,
             Train.self,
             Sweep.self,
+            Generate.self,
+            Demo.self,
         ]
     )
 }

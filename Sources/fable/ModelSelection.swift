@@ -21,12 +21,13 @@ struct ModelSelection: ParsableArguments {
     /// True when neither option was given.
     var isEmpty: Bool { preset == nil && config == nil }
 
-    /// The chosen configuration and a name for it.
-    func resolve() throws -> (name: String, config: ModelConfig) {
+    /// The chosen configuration and a name for it; `defaultPreset` stands in when neither
+    /// option was given.
+    func resolve(defaultPreset: String? = nil) throws -> (name: String, config: ModelConfig) {
         if let path = config {
             return (path, try ModelConfig.load(from: URL(fileURLWithPath: path)))
         }
-        guard let name = preset else { throw ValidationError("give --preset NAME or --config FILE") }
+        guard let name = preset ?? defaultPreset else { throw ValidationError("give --preset NAME or --config FILE") }
         return (name, try ModelConfig.preset(named: name))
     }
 }

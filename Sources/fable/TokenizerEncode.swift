@@ -80,6 +80,9 @@ struct TokenizerEncode: ParsableCommand {
         print("  input:      \(size)"
             + (summary.specialTokens > 0 ? ", \(summary.specialTokens) special tokens (documents)" : ""))
         print(String(format: "  tokens:     %d (%@), %.3f bytes per token", summary.tokens, type.rawValue, summary.bytesPerToken))
+        if summary.invalidUTF8Replacements > 0 {
+            print("  note:       \(summary.invalidUTF8Replacements) invalid UTF-8 sequences replaced by U+FFFD")
+        }
         print(String(format: "  time:       %.3f s, %.1f MB/s with %d thread%@ (encoder CPU time %.3f s)", summary.seconds,
                      summary.megabytesPerSecond, threads, threads == 1 ? "" : "s", summary.encodeSeconds))
     }

@@ -144,6 +144,13 @@ struct BLASGEMMTests {
         #expect(!library.resolvedPath.isEmpty)
     }
 
+    @Test("two names for one library file give one object")
+    func sameFileSameObject() throws {
+        let library = try #require(loadedBLAS)
+        let again = try BLASLibrary.load(path: library.resolvedPath).get()
+        #expect(again === library)
+    }
+
     @Test("threads: 1 products from workers inside GEMM.forEachChunk are correct")
     func pinnedRegion() throws {
         let backend = BLASBackend(library: try #require(loadedBLAS))
@@ -270,5 +277,51 @@ struct GEMMEntryAdapter: GEMMBackend {
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
             threads: threads)
+    }
+}
+
+// MARK: - BLAS thread-count bookkeeping
+
+@Suite("BLAS thread count")
+struct BLASThreadCountTests {
+    /// A library whose sgemm does nothing and whose thread setter records its calls.
+    final class Recorder: @unchecked Sendable {
+        var calls: [Int] = []
+        lazy var library = BLASLibrary(
+            requestedPath: "stand-in", resolvedPath: "stand-in", vendor: .openBLAS, details: nil,
+            sgemm: { _, _, _, _, _, _, _, _, _, _, _, _, _, _ in },
+            setThreads: { [unowned self] in self.calls.append($0) })
+    }
+
+    @Test("set only when the count changes; pinned to one inside withSingleThread, nesting")
+    func bookkeeping() {
+        let recorder = Recorder()
+        let library = recorder.library
+        library.applyThreadCount(2)
+        library.applyThreadCount(2)
+        #expect(recorder.calls == [2])
+        library.applyThreadCount(3)
+        #expect(recorder.calls == [2, 3])
+        #expect(!library.isPinnedToSingleThread)
+        library.withSingleThread {
+            #expect(library.isPinnedToSingleThread)
+            library.applyThreadCount(3)  // a product during the region stays single-threaded
+            library.withSingleThread { #expect(library.isPinnedToSingleThread) }
+            #expect(library.isPinnedToSingleThread)
+        }
+        #expect(!library.isPinnedToSingleThread)
+        #expect(recorder.calls == [2, 3, 1])
+        library.applyThreadCount(3)  // the next product after the region restores the count
+        #expect(recorder.calls == [2, 3, 1, 3])
+    }
+
+    @Test("a threads: 1 product outside a pinned region never touches the library's count",
+          .enabled(if: Parallel.threadCount > 1, "with one thread configured, such products go to the library"))
+    func singleThreadedCallsLeaveCountAlone() {
+        let recorder = Recorder()
+        let backend = BLASBackend(library: recorder.library)
+        let test = GEMMCase(m: 9, n: 10, k: 11, alpha: 1, beta: 0)
+        #expect(test.check(backend, threads: 1).error < 1e-5)  // computed by the Swift fallback
+        #expect(recorder.calls.isEmpty)
     }
 }

@@ -103,4 +103,20 @@ struct TokenFileEncoderTests {
             try TokenFileEncoder(tokenizer: tokenizer).encode(input: URL(fileURLWithPath: "/nonexistent/x.txt"), output: output)
         }
     }
+
+    @Test("invalid UTF-8 is replaced by U+FFFD, as the trainer does, and counted")
+    func invalidUTF8() throws {
+        let tokenizer = try GPT2.tokenizer(["<|endoftext|>"])
+        // A lone continuation byte, a truncated 3-byte sequence and an overlong form.
+        let raw: [UInt8] = Array("caf".utf8) + [0x80] + Array(" ok ".utf8) + [0xE2, 0x82] + Array(" x".utf8) + [0xC0, 0xAF] + Array("!".utf8)
+        let input = TokenArrayFileTests.temporaryURL("invalid.txt")
+        try Data(raw).write(to: input)
+        defer { try? FileManager.default.removeItem(at: input) }
+        var ids: [Int] = []
+        let summary = try TokenFileEncoder(tokenizer: tokenizer, threads: 2, blockBytes: 64).encode(input: input) { ids += $0.map { Int($0) } }
+        let expected = String(decoding: raw, as: UTF8.self)  // Swift's decoder also replaces maximal bad sequences
+        #expect(ids == tokenizer.encode(expected))
+        #expect(summary.invalidUTF8Replacements == expected.unicodeScalars.filter { $0 == "\u{FFFD}" }.count)
+        #expect(summary.invalidUTF8Replacements >= 3)
+    }
 }

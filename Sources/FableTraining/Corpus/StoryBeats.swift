@@ -19,7 +19,7 @@ extension StoryComposer {
             #"{hero.he} loved to {hobby}."#,
             #"Every day, {hero.he} liked to {hobby}."#,
             #"{hero.his} favorite thing was to {hobby}."#,
-            #"More than anything, {hero} loved to {hobby}."#,
+            #"Most of all, {hero} loved to {hobby}."#,
             #"{hero.he} lived with {hero.his} {elder.kind} and loved to {hobby}."#,
         ]
         if knowsFriend { hobbies.append(#"{hero.he} liked to {hobby} with {hero.his} friend {friend}."#) }

@@ -81,14 +81,16 @@ struct StoryComposer {
 
     /// The number of words written so far (runs of non-space bytes).
     var wordCount: Int {
-        var count = 0
-        var inWord = false
-        for b in bytes {
-            let isSpace = b == space || b == newline
-            if !isSpace && !inWord { count += 1 }
-            inWord = !isSpace
+        bytes.withUnsafeBufferPointer { buffer in
+            var count = 0
+            var inWord = false
+            for b in buffer {
+                let isSpace = b == space || b == newline
+                if !isSpace && !inWord { count += 1 }
+                inWord = !isSpace
+            }
+            return count
         }
-        return count
     }
 
     // MARK: - Random choices

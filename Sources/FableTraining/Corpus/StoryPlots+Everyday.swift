@@ -165,7 +165,7 @@ extension StoryComposer {
         line([
             #"{hero} and {friend} {place.activity}. Then they {~played tag|raced to the fence|told funny jokes|looked for shiny stones}."#,
             #"They {place.activity} together and laughed and laughed."#,
-            #"{friend} showed {hero} how to {hobby}, and {hero} showed {friend} a silly dance."#,
+            #"{friend} showed {hero} a funny game, and {hero} showed {friend} a silly dance."#,
         ])
         maybe(0.6, [
             #"They found out that they both loved {obj.a}. "Me too!" they said at the same time."#,
@@ -209,7 +209,7 @@ extension StoryComposer {
         paragraph()
         line([
             #"{hero} wanted to eat all the {food.noun} by {hero.himself}."#,
-            #"{hero} held the bag close. {hero.he} did not want to share."#,
+            #"{hero} held the {food.noun} close. {hero.he} did not want to share."#,
             #"At first, {hero} turned away. "These are mine," {hero.he} said."#,
         ])
         line([
@@ -220,7 +220,7 @@ extension StoryComposer {
         line([
             #""Would you like some?" {hero} asked. {friend}'s face lit up. "Yes, please!" {friend.he} said."#,
             #""Here, {friend}. We can share," said {hero}. "Really? Thank you!" said {friend}."#,
-            #"{hero} held out the bag. "Take some," {hero.he} said. "There are enough for both of us.""#,
+            #"{hero} held out the {food.noun}. "Take some," {hero.he} said. "There are enough for both of us.""#,
         ])
         line([
             #"They sat together {~under a tree|on the grass|on a bench|on a big rock} and ate the {food} side by side."#,

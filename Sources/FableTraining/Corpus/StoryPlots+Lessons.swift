@@ -47,7 +47,7 @@ extension StoryComposer {
         paragraph()
         line([
             #"{when}, {hero} decided to learn to "# + skill.learn + ".",
-            #"More than anything, {hero} wanted to "# + skill.learn + #". {hero.his} friend {friend} could already do it."#,
+            #"{hero} really wanted to "# + skill.learn + #". {hero.his} friend {friend} could already do it."#,
             #"{when}, {hero} said, "Today I am going to "# + skill.learn + #"!""#,
         ])
         say(#"{hero.he} tried, but "# + skill.fail + ".")
@@ -101,6 +101,8 @@ extension StoryComposer {
         let hide: String
         let ask: String
         let fix: String
+        /// False when the hero did it on purpose (ate the cookies): no "it was an accident".
+        var accidental = true
     }
 
     private static let messes: [Mess] = [
@@ -112,14 +114,16 @@ extension StoryComposer {
              hide: #"{hero.he} put a pillow over the red spot."#,
              ask: #""Why is there a pillow on the rug?""#,
              fix: #"Together they scrubbed the rug with soap and warm water until the spot was almost gone."#),
-        Mess(accident: #"{elder} had baked cookies for the party. {hero} ate one, then two, then five, until the plate was almost empty."#,
+        Mess(accident: #"{elder} baked cookies for a party. While {elder.he} was outside, {hero} ate one, then two, then five, until the plate was almost empty."#,
              hide: #"{hero.he} wiped the crumbs off {hero.his} face and went to play."#,
              ask: #""Where did all the cookies go?""#,
-             fix: #"Together they baked a new batch of cookies, and {hero} stirred the dough."#),
+             fix: #"Together they baked a new batch of cookies, and {hero} stirred the dough."#,
+             accidental: false),
         Mess(accident: #"{hero} wanted to make a gift, so {hero.he} picked all the flowers in {elder}'s garden, even the new tulips."#,
              hide: #"{hero.he} hid the flowers behind {hero.his} back."#,
              ask: #""What happened to my tulips?""#,
-             fix: #"Together they put the flowers in a vase, and the next day they planted new tulips."#),
+             fix: #"Together they put the flowers in a vase, and the next day they planted new tulips."#,
+             accidental: false),
         Mess(accident: #"{hero} was reading {elder}'s old book of fairy tales. {hero.he} turned a page too fast, and it tore right down the middle."#,
              hide: #"{hero.he} closed the book and put it back on the shelf."#,
              ask: #""Do you know who tore a page in my old book?""#,
@@ -155,20 +159,27 @@ extension StoryComposer {
             #"{hero} looked at the floor. {hero.he} did not want to get in trouble."#,
             #"For a moment, {hero} said nothing. {hero.he} felt hot and {sad}."#,
         ])
-        line([
-            #"Then {hero.he} took a deep breath. "I did it," {hero.he} said in a small voice. "I am sorry. It was an accident.""#,
+        var confessions = [
             #"But {hero} knew that hiding it was wrong. "It was me," {hero.he} said. "I am sorry.""#,
             #""I have to tell you something," said {hero}. "I did it, and I am very sorry.""#,
-        ])
-        line([
-            #"{hero.his} {elder.kind} knelt down and gave {hero.him} a hug. "Thank you for telling me the truth," {elder.he} said. "Accidents happen.""#,
+        ]
+        var answers = [
             #"{elder} was quiet for a moment. Then {elder.he} smiled. "I am glad you told me the truth, {hero}," {elder.he} said."#,
-            #""It is all right," said {elder}. "Telling the truth was the brave thing to do.""#,
-        ])
+            #""Thank you for telling me," said {elder}. "Telling the truth was the brave thing to do.""#,
+        ]
+        if mess.accidental {
+            confessions.append(#"Then {hero.he} took a deep breath. "I did it," {hero.he} said in a small voice. "I am sorry. It was an accident.""#)
+            answers.append(#"{hero.his} {elder.kind} knelt down and gave {hero.him} a hug. "Thank you for telling me the truth," {elder.he} said. "Accidents happen.""#)
+        } else {
+            confessions.append(#"Then {hero.he} took a deep breath. "I did it," {hero.he} said in a small voice. "I should have asked first.""#)
+            answers.append(#"{hero.his} {elder.kind} knelt down and gave {hero.him} a hug. "Next time, please ask," {elder.he} said. "But thank you for telling me the truth.""#)
+        }
+        line(confessions)
+        line(answers)
         paragraph()
         say(mess.fix)
         line([
-            #"{hero} felt light and {happy} again."#,
+            #"{hero} felt light and happy again."#,
             #"The knot in {hero}'s tummy was gone."#,
         ])
         line([

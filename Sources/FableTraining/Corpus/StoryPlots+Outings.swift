@@ -109,7 +109,7 @@ extension StoryComposer {
         paragraph()
         line([
             #"{hero} had a plan. Today {hero.he} was going to go {place.to} with {hero.his} friend {friend}."#,
-            #"{hero} wanted to go {place.to} to {hobby}."#,
+            #"{hero} wanted to go {place.to} to play with {hero.his} {obj}."#,
             #"{when}, {hero} was ready to go {place.to}. {hero.he} had {hero.his} {obj} and {hero.his} snack."#,
         ])
         line([

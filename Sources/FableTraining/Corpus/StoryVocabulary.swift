@@ -19,10 +19,10 @@ enum StoryVocabulary {
         "Alex", "Hugo", "Leon", "Ned", "Paul", "Toby", "Will", "Jonah", "Kai", "Zack",
     ]
 
-    /// Names for animals, used with either gender.
+    /// Names for animals, used with either gender. None ends in "s", so "'s" always reads well.
     static let petNames = [
-        "Pip", "Dot", "Bo", "Coco", "Bubbles", "Sunny", "Patch", "Hopper", "Fluffy", "Button",
-        "Pepper", "Ziggy", "Biscuit", "Peanut", "Sparky", "Whiskers", "Lulu", "Mittens", "Nutmeg", "Twig",
+        "Pip", "Dot", "Bo", "Coco", "Toffee", "Sunny", "Patch", "Hopper", "Fluffy", "Button",
+        "Pepper", "Ziggy", "Biscuit", "Peanut", "Sparky", "Fuzzy", "Lulu", "Poppy", "Nutmeg", "Twig",
     ]
 
     /// Every proper name the generator can use, for checks that names stay consistent.

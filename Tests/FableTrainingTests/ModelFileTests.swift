@@ -1,0 +1,67 @@
+import FableModel
+import FableTensor
+import Foundation
+import Testing
+@testable import FableTraining
+
+/// Opening a model for generation from a checkpoint or a weights-only file.
+@Suite("ModelFile")
+struct ModelFileTests {
+    static let config = ModelConfig(vocabSize: 40, contextLength: 12, dModel: 16, numLayers: 1, numHeads: 2, dFF: 32)
+
+    static func source() throws -> TransformerLM { try TransformerLM(config: config, seed: 4) }
+
+    static func sameWeights(_ a: TransformerLM, _ b: TransformerLM) -> Bool {
+        Array(a.parameters.values) == Array(b.parameters.values)
+    }
+
+    @Test("a checkpoint's run config may be the model config or hold it under 'model'")
+    func checkpointConfigs() throws {
+        let model = try Self.source()
+        let modelJSON = String(decoding: Self.config.jsonData(), as: UTF8.self)
+        for (i, runConfig) in [modelJSON, "{\"model\": \(modelJSON), \"lr\": 0.001, \"steps\": 10}"].enumerated() {
+            let url = temporaryFile("model-file-\(i).safetensors")
+            try Checkpoint.save(to: url, store: model.parameters, optimizer: nil,
+                                state: .init(step: 5, rng: RandomGenerator(seed: 1), config: runConfig, tokenizer: "tok"))
+            let loaded = try ModelFile.load(from: url)
+            #expect(loaded.model.config == Self.config)
+            #expect(Self.sameWeights(loaded.model, model))
+            #expect(loaded.tokenizerReference == "tok")
+            #expect(loaded.runState?.step == 5)
+        }
+    }
+
+    @Test("a weights file uses its stored config, or the one given")
+    func weightsFiles() throws {
+        let model = try Self.source()
+        let withConfig = temporaryFile("model-file-weights.safetensors")
+        try model.saveWeights(to: withConfig)
+        let loaded = try ModelFile.load(from: withConfig)
+        #expect(loaded.model.config == Self.config && loaded.runState == nil)
+        #expect(Self.sameWeights(loaded.model, model))
+
+        let bare = temporaryFile("model-file-bare.safetensors")
+        try ModelWeights.save(model.parameters, to: bare)
+        #expect(throws: ModelFileError.noConfig(path: bare.path)) { try ModelFile.load(from: bare) }
+        #expect(Self.sameWeights(try ModelFile.load(from: bare, config: Self.config).model, model))
+    }
+
+    @Test("missing files and mismatched configs are named errors")
+    func errors() throws {
+        let missing = temporaryFile("model-file-missing.safetensors")
+        #expect(throws: ModelFileError.missing(path: missing.path)) { try ModelFile.load(from: missing) }
+        let url = temporaryFile("model-file-other.safetensors")
+        try Self.source().saveWeights(to: url)
+        var wider = Self.config
+        wider.dModel = 32
+        #expect(throws: ModelWeightsError.self) { try ModelFile.load(from: url, config: wider) }
+        #expect(throws: ModelConfigError.self) {
+            try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": 3}".utf8), source: "run")
+        }
+        #expect(throws: ModelConfigError.self) {
+            try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": \"no-such-preset\"}".utf8), source: "run")
+        }
+        let preset = try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": \"tiny\", \"steps\": 5}".utf8), source: "run")
+        #expect(preset == (try ModelConfig.preset(named: "tiny")))
+    }
+}
