@@ -37,8 +37,8 @@ extension Trainer {
             MetadataKey.trainData: trainData.url.path,
         ]
         if let valData { extra[MetadataKey.valData] = valData.url.path }
-        // The model config where ModelWeights looks for it, so generation tools can build
-        // the model from the checkpoint alone (see ``model(fromCheckpoint:)``).
+        // The model config where ModelWeights looks for it too, so any tool that reads
+        // weights files can build the model from a checkpoint alone (see ModelFile).
         extra[ModelWeights.configMetadataKey] = String(decoding: config.model.jsonData(), as: UTF8.self)
         let state = Checkpoint.RunState(step: step, rng: sampler, config: config.jsonText,
                                         tokenizer: config.tokenizer, extra: extra)
@@ -73,24 +73,6 @@ extension Trainer {
         tokens = state.extra[MetadataKey.tokens].flatMap(Int.init) ?? state.step * config.tokensPerStep
         previousWallSeconds = state.extra[MetadataKey.wallSeconds].flatMap(Double.init) ?? 0
         return state
-    }
-
-    /// The model stored in a checkpoint (or a plain weights file with its config in the
-    /// metadata), without the optimizer state: for generation and evaluation.
-    /// - Throws: ``ModelWeightsError`` when the file holds no model config, or a
-    ///   ``CheckpointError`` / ``SafeTensorsError`` for a damaged file.
-    public static func model(fromCheckpoint url: URL) throws -> TransformerLM {
-        guard let modelConfig = try ModelWeights.config(in: url) else {
-            throw ModelWeightsError.file(path: url.path, reason: "the file holds no model config (\(ModelWeights.configMetadataKey))")
-        }
-        let model = try TransformerLM(config: modelConfig, seed: 0)
-        let file = try SafeTensorsFile(contentsOf: url)
-        if file.metadata[Checkpoint.Key.format] != nil {
-            try Checkpoint.load(from: url, into: model.parameters, optimizer: nil)
-        } else {
-            try model.loadWeights(from: url)
-        }
-        return model
     }
 
     /// The thread count a checkpoint was written with, when it says.

@@ -136,7 +136,7 @@ struct TrainerTests {
         #expect(checkpoints.allSatisfy { $0.step < failedStep })
         let kept = try #require(directory.latestCheckpoint())
         #expect(message.contains(kept.lastPathComponent))
-        let model = try Trainer.model(fromCheckpoint: kept)
+        let model = try ModelFile.load(from: kept).model
         #expect(Array(model.parameters.values).allSatisfy { $0.isFinite })
         let log = try MetricsLog.read(directory.metricsURL)
         #expect(log.events.last?.name == MetricsEvent.diverged && log.events.last?.step == failedStep)
@@ -166,7 +166,7 @@ struct TrainerTests {
         #expect(result.lastCheckpoint == directory.checkpointURL(step: 12))
         #expect(directory.latestCheckpoint() == directory.checkpointURL(step: 12))
         #expect(directory.stepCheckpoints().map(\.step) == [8, 12])
-        let model = try Trainer.model(fromCheckpoint: directory.checkpointURL(step: 12))
+        let model = try ModelFile.load(from: directory.checkpointURL(step: 12)).model
         #expect(Array(model.parameters.values) == parameters(trainer))
         // config.json holds the resolved config; a second run into the folder is refused.
         #expect(try TrainingConfig.load(from: directory.configURL) == config)
