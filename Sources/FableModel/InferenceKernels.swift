@@ -20,10 +20,7 @@ enum InferenceKernels {
 
     /// Up to this many input rows a projection streams each weight row once through a
     /// SIMD dot-product kernel (see ``TransformerLM/matrixVectorRowLimit``); above it, GEMM.
-    static var matrixVectorRowLimit: Int {
-        get { TransformerLM.matrixVectorRowLimit }
-        set { TransformerLM.matrixVectorRowLimit = newValue }
-    }
+    static var matrixVectorRowLimit: Int { TransformerLM.effectiveMatrixVectorRowLimit }
 
     /// `y[i, j] = Σ_p x[i, p] · w[j, p]`: a bias-free linear layer over `m` rows.
     /// - Parameters:

@@ -8,9 +8,24 @@ extension TransformerLM {
 
     /// In the cached inference pass, projections of up to this many rows (tokens × batch)
     /// read each weight row once and reuse it for every row with SIMD dot products; larger
-    /// ones use GEMM. A decoding step is bound by reading the weights, and GEMM would copy
-    /// (pack) every weight matrix for a handful of rows. Process-wide; for tuning.
-    nonisolated(unsafe) public static var matrixVectorRowLimit = 32
+    /// ones use GEMM. Nil (the default) picks by backend: 3 rows with a BLAS library, whose
+    /// AVX kernels win from about 4 rows on despite packing every weight matrix, and 32
+    /// with the pure-Swift GEMM (measured on tinystories-17m decoding, BENCHMARKS.md).
+    /// Process-wide; for tuning. ``withMatrixVectorRowLimit(_:_:)`` sets it for one task.
+    nonisolated(unsafe) public static var matrixVectorRowLimit: Int? = nil
+
+    @TaskLocal private static var taskMatrixVectorRowLimit: Int?
+
+    /// Runs `body` with ``matrixVectorRowLimit`` set to `limit` for the calling task only
+    /// (tests use it to exercise both paths while other tests run).
+    public static func withMatrixVectorRowLimit<R>(_ limit: Int, _ body: () throws -> R) rethrows -> R {
+        try $taskMatrixVectorRowLimit.withValue(limit, operation: body)
+    }
+
+    /// The limit in effect (see ``matrixVectorRowLimit``).
+    public static var effectiveMatrixVectorRowLimit: Int {
+        taskMatrixVectorRowLimit ?? matrixVectorRowLimit ?? (GEMM.backend is BLASBackend ? 3 : 32)
+    }
 
     // MARK: - Cached forward
 

@@ -84,11 +84,10 @@ struct KVCacheTests {
     @Test("the matrix-vector kernel and GEMM give the same projections")
     func matrixVectorPath() throws {
         let config = Self.configs[0].config
-        let saved = InferenceKernels.matrixVectorRowLimit
-        defer { InferenceKernels.matrixVectorRowLimit = saved }
-        for limit in [0, 4] {
-            InferenceKernels.matrixVectorRowLimit = limit
-            try checkSteps(config: config, batch: 3, prompt: 2, steps: 3, seed: 14)
+        for limit in [0, 4, 32] {
+            try TransformerLM.withMatrixVectorRowLimit(limit) {
+                try checkSteps(config: config, batch: 3, prompt: 2, steps: 3, seed: 14)
+            }
         }
     }
 
