@@ -8,8 +8,8 @@ import Foundation
 ///
 /// A bigger model learns more per token but takes longer per step, so under a fixed
 /// budget it sees fewer tokens. The planner accepts a candidate when the budget buys it at
-/// least ``minimumSteps`` steps and at least ``tokensPerParameter`` training tokens per
-/// parameter, and chooses the largest accepted one. Step times grow along the ladder, so
+/// least ``minimumSteps`` steps, ``minimumTokens`` training tokens and
+/// ``tokensPerParameter`` tokens per parameter, and chooses the largest accepted one. Step times grow along the ladder, so
 /// candidates can be measured smallest first, stopping at the first one that is refused
 /// (``shouldMeasureNext(after:)``).
 ///
@@ -72,6 +72,9 @@ public struct BudgetPlanner: Sendable {
     public var budgetSeconds: Double
     /// The fewest optimizer steps a candidate must afford to be chosen.
     public var minimumSteps: Int
+    /// The fewest training tokens a candidate must afford to be chosen (some skills, such
+    /// as copying a name from earlier in the text, appear only after a number of tokens).
+    public var minimumTokens: Int
     /// The fewest training tokens per parameter a candidate must afford to be chosen.
     public var tokensPerParameter: Double
     /// Periodic evaluations during the run.
@@ -84,14 +87,16 @@ public struct BudgetPlanner: Sendable {
     /// - Parameters:
     ///   - budgetSeconds: the training run's wall-clock budget.
     ///   - minimumSteps: the fewest steps a chosen candidate must afford (default 300).
+    ///   - minimumTokens: the fewest training tokens (default 0).
     ///   - tokensPerParameter: the fewest tokens per parameter (default 1).
     ///   - evaluations: periodic evaluations in the run (default 8).
     ///   - finalEvaluationTokens: tokens of the final evaluation (default 0).
     ///   - forwardCostRatio: a forward pass's cost relative to a training step (default 0.35).
-    public init(budgetSeconds: Double, minimumSteps: Int = 300, tokensPerParameter: Double = 1,
+    public init(budgetSeconds: Double, minimumSteps: Int = 300, minimumTokens: Int = 0, tokensPerParameter: Double = 1,
                 evaluations: Int = 8, finalEvaluationTokens: Int = 0, forwardCostRatio: Double = 0.35) {
         self.budgetSeconds = budgetSeconds
         self.minimumSteps = minimumSteps
+        self.minimumTokens = minimumTokens
         self.tokensPerParameter = tokensPerParameter
         self.evaluations = evaluations
         self.finalEvaluationTokens = finalEvaluationTokens
@@ -116,9 +121,9 @@ public struct BudgetPlanner: Sendable {
                     estimatedSeconds: secondsPerStep * (Double(steps) + evaluation))
     }
 
-    /// True when `plan` affords the minimum steps and tokens per parameter.
+    /// True when `plan` affords the minimum steps, tokens and tokens per parameter.
     public func accepts(_ plan: Plan) -> Bool {
-        plan.steps >= minimumSteps && plan.tokensPerParameter >= tokensPerParameter
+        plan.steps >= minimumSteps && plan.tokens >= minimumTokens && plan.tokensPerParameter >= tokensPerParameter
     }
 
     /// Whether to measure the next, larger candidate: true while the last measured one is
