@@ -146,12 +146,14 @@ public struct BudgetPlanner: Sendable {
 extension BudgetPlanner {
     /// Measures seconds per training step of `candidate` on `train`: builds a throwaway
     /// trainer, runs `warmupSteps` untimed steps (first-touch allocations, caches) and
-    /// returns the mean of `timedSteps` more. The weights are discarded.
+    /// returns the median of `timedSteps` more, which a passing spike of load on a shared
+    /// machine does not move. The weights are discarded.
     /// - Throws: ``TrainingConfigError`` when the configuration does not fit the data, or
     ///   ``TrainerError/diverged(step:reason:)``.
     public static func measureSecondsPerStep(
-        _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 1, timedSteps: Int = 2
+        _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 2, timedSteps: Int = 3
     ) throws -> Double {
+        precondition(timedSteps >= 1, "time at least one step")
         var config = candidate.config
         config.steps = warmupSteps + timedSteps
         config.maxTokens = nil
@@ -159,8 +161,10 @@ extension BudgetPlanner {
         config.schedule.kind = .constant
         let trainer = try Trainer(config: config, train: train, val: nil)
         for _ in 0..<warmupSteps { try trainer.trainStep() }
-        var seconds = 0.0
-        for _ in 0..<timedSteps { seconds += try trainer.trainStep().seconds }
-        return seconds / Double(max(timedSteps, 1))
+        var seconds: [Double] = []
+        for _ in 0..<timedSteps { seconds.append(try trainer.trainStep().seconds) }
+        seconds.sort()
+        let middle = seconds.count / 2
+        return seconds.count % 2 == 1 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2
     }
 }
