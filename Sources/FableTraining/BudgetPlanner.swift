@@ -8,8 +8,8 @@ import Foundation
 ///
 /// A bigger model learns more per token but takes longer per step, so under a fixed
 /// budget it sees fewer tokens. The planner accepts a candidate when the budget buys it at
-/// least ``minimumSteps`` steps and at least ``tokensPerParameter`` training tokens per
-/// parameter, and chooses the largest accepted one. Step times grow along the ladder, so
+/// least ``minimumSteps`` steps, ``minimumTokens`` training tokens and
+/// ``tokensPerParameter`` tokens per parameter, and chooses the largest accepted one. Step times grow along the ladder, so
 /// candidates can be measured smallest first, stopping at the first one that is refused
 /// (``shouldMeasureNext(after:)``).
 ///
@@ -72,6 +72,9 @@ public struct BudgetPlanner: Sendable {
     public var budgetSeconds: Double
     /// The fewest optimizer steps a candidate must afford to be chosen.
     public var minimumSteps: Int
+    /// The fewest training tokens a candidate must afford to be chosen (some skills, such
+    /// as copying a name from earlier in the text, appear only after a number of tokens).
+    public var minimumTokens: Int
     /// The fewest training tokens per parameter a candidate must afford to be chosen.
     public var tokensPerParameter: Double
     /// Periodic evaluations during the run.
@@ -84,14 +87,16 @@ public struct BudgetPlanner: Sendable {
     /// - Parameters:
     ///   - budgetSeconds: the training run's wall-clock budget.
     ///   - minimumSteps: the fewest steps a chosen candidate must afford (default 300).
+    ///   - minimumTokens: the fewest training tokens (default 0).
     ///   - tokensPerParameter: the fewest tokens per parameter (default 1).
     ///   - evaluations: periodic evaluations in the run (default 8).
     ///   - finalEvaluationTokens: tokens of the final evaluation (default 0).
     ///   - forwardCostRatio: a forward pass's cost relative to a training step (default 0.35).
-    public init(budgetSeconds: Double, minimumSteps: Int = 300, tokensPerParameter: Double = 1,
+    public init(budgetSeconds: Double, minimumSteps: Int = 300, minimumTokens: Int = 0, tokensPerParameter: Double = 1,
                 evaluations: Int = 8, finalEvaluationTokens: Int = 0, forwardCostRatio: Double = 0.35) {
         self.budgetSeconds = budgetSeconds
         self.minimumSteps = minimumSteps
+        self.minimumTokens = minimumTokens
         self.tokensPerParameter = tokensPerParameter
         self.evaluations = evaluations
         self.finalEvaluationTokens = finalEvaluationTokens
@@ -116,9 +121,9 @@ public struct BudgetPlanner: Sendable {
                     estimatedSeconds: secondsPerStep * (Double(steps) + evaluation))
     }
 
-    /// True when `plan` affords the minimum steps and tokens per parameter.
+    /// True when `plan` affords the minimum steps, tokens and tokens per parameter.
     public func accepts(_ plan: Plan) -> Bool {
-        plan.steps >= minimumSteps && plan.tokensPerParameter >= tokensPerParameter
+        plan.steps >= minimumSteps && plan.tokens >= minimumTokens && plan.tokensPerParameter >= tokensPerParameter
     }
 
     /// Whether to measure the next, larger candidate: true while the last measured one is
@@ -141,12 +146,14 @@ public struct BudgetPlanner: Sendable {
 extension BudgetPlanner {
     /// Measures seconds per training step of `candidate` on `train`: builds a throwaway
     /// trainer, runs `warmupSteps` untimed steps (first-touch allocations, caches) and
-    /// returns the mean of `timedSteps` more. The weights are discarded.
+    /// returns the median of `timedSteps` more, which a passing spike of load on a shared
+    /// machine does not move. The weights are discarded.
     /// - Throws: ``TrainingConfigError`` when the configuration does not fit the data, or
     ///   ``TrainerError/diverged(step:reason:)``.
     public static func measureSecondsPerStep(
-        _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 1, timedSteps: Int = 2
+        _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 2, timedSteps: Int = 3
     ) throws -> Double {
+        precondition(timedSteps >= 1, "time at least one step")
         var config = candidate.config
         config.steps = warmupSteps + timedSteps
         config.maxTokens = nil
@@ -154,8 +161,10 @@ extension BudgetPlanner {
         config.schedule.kind = .constant
         let trainer = try Trainer(config: config, train: train, val: nil)
         for _ in 0..<warmupSteps { try trainer.trainStep() }
-        var seconds = 0.0
-        for _ in 0..<timedSteps { seconds += try trainer.trainStep().seconds }
-        return seconds / Double(max(timedSteps, 1))
+        var seconds: [Double] = []
+        for _ in 0..<timedSteps { seconds.append(try trainer.trainStep().seconds) }
+        seconds.sort()
+        let middle = seconds.count / 2
+        return seconds.count % 2 == 1 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2
     }
 }

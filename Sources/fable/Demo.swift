@@ -140,6 +140,7 @@ final class DemoPipeline {
 
         let training = try train(data: data, budget: budget)
         summary.training = training.record
+        summary.training?.valBitsPerByte = training.evaluation.map { data.bitsPerByte($0.loss) }
         try writeSummary(summary)
 
         let report = try writeReport()

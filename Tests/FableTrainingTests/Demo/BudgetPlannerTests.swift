@@ -53,6 +53,14 @@ struct BudgetPlannerTests {
         planner.tokensPerParameter = (d16Ratio + d32Ratio) / 2
         #expect(planner.choose(measured)?.candidate.name == "d16")
 
+        // A token floor above d16's 600 steps x 32 tokens refuses every candidate.
+        planner.tokensPerParameter = 0
+        planner.minimumTokens = 400 * 32
+        #expect(planner.choose(measured)?.candidate.name == "d32")
+        planner.minimumTokens = 600 * 32 + 1
+        #expect(planner.choose(measured).map(planner.accepts) == false)
+        planner.minimumTokens = 0
+
         // Nothing affordable: the smallest still runs; nothing measured: no plan.
         planner.minimumSteps = 10_000
         #expect(planner.choose(measured)?.candidate.name == "d16")
