@@ -8,8 +8,8 @@ extension TransformerLM {
 
     /// In the cached inference pass, projections of up to this many rows (tokens × batch)
     /// read each weight row once and reuse it for every row with SIMD dot products; larger
-    /// ones use GEMM. Nil (the default) picks by backend: 3 rows with a BLAS library, whose
-    /// AVX kernels win from about 4 rows on despite packing every weight matrix, and 32
+    /// ones use GEMM. Nil (the default) picks by backend: 12 rows with a BLAS library, whose
+    /// AVX kernels win from about 14 rows on despite packing every weight matrix, and 32
     /// with the pure-Swift GEMM (measured on tinystories-17m decoding, BENCHMARKS.md).
     /// Process-wide; for tuning. ``withMatrixVectorRowLimit(_:_:)`` sets it for one task.
     nonisolated(unsafe) public static var matrixVectorRowLimit: Int? = nil
@@ -24,7 +24,7 @@ extension TransformerLM {
 
     /// The limit in effect (see ``matrixVectorRowLimit``).
     public static var effectiveMatrixVectorRowLimit: Int {
-        taskMatrixVectorRowLimit ?? matrixVectorRowLimit ?? (GEMM.backend is BLASBackend ? 3 : 32)
+        taskMatrixVectorRowLimit ?? matrixVectorRowLimit ?? (GEMM.backend is BLASBackend ? 12 : 32)
     }
 
     // MARK: - Cached forward

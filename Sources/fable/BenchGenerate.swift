@@ -43,7 +43,7 @@ struct BenchGenerate: ParsableCommand {
     var clock: BenchModel.Clock = .wall
 
     @Option(name: .customLong("matvec-rows"),
-            help: ArgumentHelp("Tuning: projections of up to this many rows use the streaming SIMD kernel instead of GEMM (default: 3 with BLAS, 32 without).", valueName: "n"))
+            help: ArgumentHelp("Tuning: projections of up to this many rows use the streaming SIMD kernel instead of GEMM (default: 12 with BLAS, 32 without).", valueName: "n"))
     var matrixVectorRows: Int?
 
     @Flag(help: "Print one JSON object per case instead of a table.")
