@@ -61,25 +61,13 @@ public struct TextStreamDecoder {
         // An unfinished character is at most 3 bytes long: look at the last 3 positions.
         for start in stride(from: count - 1, through: max(0, count - 3), by: -1) {
             let lead = bytes[start]
-            let needed: Int
-            var low: UInt8 = 0x80, high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: needed = 1
-            case 0xE0: needed = 2; low = 0xA0
-            case 0xED: needed = 2; high = 0x9F
-            case 0xE1...0xEF: needed = 2
-            case 0xF0: needed = 3; low = 0x90
-            case 0xF4: needed = 3; high = 0x8F
-            case 0xF1...0xF3: needed = 3
-            case 0x80...0xBF: continue   // a continuation byte: the lead may be earlier
-            default: return count         // ASCII or an invalid byte: nothing to wait for
-            }
+            if (0x80...0xBF).contains(lead) { continue }   // a continuation byte: the lead may be earlier
+            // ASCII or an invalid byte: nothing to wait for.
+            guard let rule = UTF8Repair.continuation(after: lead) else { return count }
             let have = count - start - 1
-            guard have < needed else { return count }   // complete (or over-long): emit all
-            for k in stride(from: 1, through: have, by: 1) {
-                let byte = bytes[start + k]
-                let lo = k == 1 ? low : 0x80, hi = k == 1 ? high : 0xBF
-                if byte < lo || byte > hi { return count }   // already malformed
+            guard have < rule.needed else { return count }   // complete (or over-long): emit all
+            for k in stride(from: 1, through: have, by: 1) where !UTF8Repair.accepts(bytes[start + k], at: k, rule) {
+                return count   // already malformed
             }
             return start
         }

@@ -5,31 +5,41 @@ enum UTF8Repair {
     /// The UTF-8 bytes of U+FFFD REPLACEMENT CHARACTER.
     static let replacement: [UInt8] = [0xEF, 0xBF, 0xBD]
 
+    /// What a multi-byte lead byte asks of the bytes after it: how many continuation bytes,
+    /// and the allowed range of the first one (the others are always 0x80...0xBF; the
+    /// narrower first ranges exclude over-long forms, surrogates and code points above
+    /// U+10FFFF). Nil for ASCII, continuation bytes and bytes that never start a sequence.
+    @inline(__always)
+    static func continuation(after lead: UInt8) -> (needed: Int, low: UInt8, high: UInt8)? {
+        switch lead {
+        case 0xC2...0xDF: return (1, 0x80, 0xBF)
+        case 0xE0: return (2, 0xA0, 0xBF)
+        case 0xED: return (2, 0x80, 0x9F)
+        case 0xE1...0xEF: return (2, 0x80, 0xBF)
+        case 0xF0: return (3, 0x90, 0xBF)
+        case 0xF4: return (3, 0x80, 0x8F)
+        case 0xF1...0xF3: return (3, 0x80, 0xBF)
+        default: return nil
+        }
+    }
+
+    /// Whether `byte` may stand `k` bytes (1-based) after a lead byte that asks `rule`.
+    @inline(__always)
+    static func accepts(_ byte: UInt8, at k: Int, _ rule: (needed: Int, low: UInt8, high: UInt8)) -> Bool {
+        k == 1 ? (rule.low...rule.high).contains(byte) : (0x80...0xBF).contains(byte)
+    }
+
     /// The length of the well-formed sequence at `i`, or the negated length of the maximal
     /// ill-formed subpart there (at least 1 byte).
     @inline(__always)
     static func sequenceLength(_ base: UnsafePointer<UInt8>, _ i: Int, _ count: Int) -> Int {
         let lead = base[i]
         if lead < 0x80 { return 1 }
-        let needed: Int
-        var low: UInt8 = 0x80, high: UInt8 = 0xBF
-        switch lead {
-        case 0xC2...0xDF: needed = 1
-        case 0xE0: needed = 2; low = 0xA0
-        case 0xED: needed = 2; high = 0x9F
-        case 0xE1...0xEF: needed = 2
-        case 0xF0: needed = 3; low = 0x90
-        case 0xF4: needed = 3; high = 0x8F
-        case 0xF1...0xF3: needed = 3
-        default: return -1
+        guard let rule = continuation(after: lead) else { return -1 }
+        for k in 1...rule.needed {
+            guard i + k < count, accepts(base[i + k], at: k, rule) else { return -k }
         }
-        for k in 1...needed {
-            guard i + k < count else { return -k }
-            let byte = base[i + k]
-            let lo: UInt8 = k == 1 ? low : 0x80, hi: UInt8 = k == 1 ? high : 0xBF
-            if byte < lo || byte > hi { return -k }
-        }
-        return needed + 1
+        return rule.needed + 1
     }
 
     /// The offset of the first invalid byte, or nil when `bytes` is valid UTF-8.

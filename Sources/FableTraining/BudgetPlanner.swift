@@ -83,6 +83,10 @@ public struct BudgetPlanner: Sendable {
     public var finalEvaluationTokens: Int
     /// The cost of a forward pass relative to a training step on the same batch.
     public var forwardCostRatio: Double
+    /// How much longer a step takes over a whole run than in a short measurement (1.15 =
+    /// 15% longer): a machine's speed drifts over minutes, and a median of a few steps
+    /// catches a good moment. Plans divide the budget by the measured time times this.
+    public var sustainedSlowdown: Double
 
     /// - Parameters:
     ///   - budgetSeconds: the training run's wall-clock budget.
@@ -92,8 +96,10 @@ public struct BudgetPlanner: Sendable {
     ///   - evaluations: periodic evaluations in the run (default 8).
     ///   - finalEvaluationTokens: tokens of the final evaluation (default 0).
     ///   - forwardCostRatio: a forward pass's cost relative to a training step (default 0.35).
+    ///   - sustainedSlowdown: a whole run's step time over a short measurement's (default 1).
     public init(budgetSeconds: Double, minimumSteps: Int = 300, minimumTokens: Int = 0, tokensPerParameter: Double = 1,
-                evaluations: Int = 8, finalEvaluationTokens: Int = 0, forwardCostRatio: Double = 0.35) {
+                evaluations: Int = 8, finalEvaluationTokens: Int = 0, forwardCostRatio: Double = 0.35,
+                sustainedSlowdown: Double = 1) {
         self.budgetSeconds = budgetSeconds
         self.minimumSteps = minimumSteps
         self.minimumTokens = minimumTokens
@@ -101,6 +107,7 @@ public struct BudgetPlanner: Sendable {
         self.evaluations = evaluations
         self.finalEvaluationTokens = finalEvaluationTokens
         self.forwardCostRatio = forwardCostRatio
+        self.sustainedSlowdown = sustainedSlowdown
     }
 
     // MARK: - Planning
@@ -112,13 +119,15 @@ public struct BudgetPlanner: Sendable {
         return forwardCostRatio * Double(evaluations * config.evalBatches + finalBatches)
     }
 
-    /// The most steps of `candidate` that fit in the budget at `secondsPerStep` (at least 1).
+    /// The most steps of `candidate` that fit in the budget at `secondsPerStep` measured
+    /// (times ``sustainedSlowdown``), at least 1.
     public func plan(_ candidate: Candidate, secondsPerStep: Double) -> Plan {
         precondition(secondsPerStep > 0, "a step takes some time")
         let evaluation = evaluationSteps(candidate)
-        let steps = max(1, Int((budgetSeconds / secondsPerStep - evaluation).rounded(.down)))
+        let sustained = secondsPerStep * sustainedSlowdown
+        let steps = max(1, Int((budgetSeconds / sustained - evaluation).rounded(.down)))
         return Plan(candidate: candidate, secondsPerStep: secondsPerStep, steps: steps,
-                    estimatedSeconds: secondsPerStep * (Double(steps) + evaluation))
+                    estimatedSeconds: sustained * (Double(steps) + evaluation))
     }
 
     /// True when `plan` affords the minimum steps, tokens and tokens per parameter.
@@ -146,12 +155,13 @@ public struct BudgetPlanner: Sendable {
 extension BudgetPlanner {
     /// Measures seconds per training step of `candidate` on `train`: builds a throwaway
     /// trainer, runs `warmupSteps` untimed steps (first-touch allocations, caches) and
-    /// returns the median of `timedSteps` more, which a passing spike of load on a shared
-    /// machine does not move. The weights are discarded.
+    /// returns the mean of `timedSteps` more without the fastest and the slowest (with
+    /// three or more), so one passing spike of load does not move it while the figure
+    /// still follows the average a long run sees. The weights are discarded.
     /// - Throws: ``TrainingConfigError`` when the configuration does not fit the data, or
     ///   ``TrainerError/diverged(step:reason:)``.
     public static func measureSecondsPerStep(
-        _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 2, timedSteps: Int = 3
+        _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 2, timedSteps: Int = 8
     ) throws -> Double {
         precondition(timedSteps >= 1, "time at least one step")
         var config = candidate.config
@@ -164,7 +174,7 @@ extension BudgetPlanner {
         var seconds: [Double] = []
         for _ in 0..<timedSteps { seconds.append(try trainer.trainStep().seconds) }
         seconds.sort()
-        let middle = seconds.count / 2
-        return seconds.count % 2 == 1 ? seconds[middle] : (seconds[middle - 1] + seconds[middle]) / 2
+        let kept = seconds.count >= 3 ? seconds.dropFirst().dropLast() : seconds[...]
+        return kept.reduce(0, +) / Double(kept.count)
     }
 }

@@ -40,7 +40,7 @@ struct BenchGenerate: ParsableCommand {
     var threads: Int = Parallel.threadCount
 
     @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
-    var clock: BenchModel.Clock = .wall
+    var clock: BenchClock = .wall
 
     @Option(name: .customLong("matvec-rows"),
             help: ArgumentHelp("Tuning: projections of up to this many rows use the streaming SIMD kernel instead of GEMM (default: 12 with BLAS, 32 without).", valueName: "n"))
@@ -106,15 +106,7 @@ struct BenchGenerate: ParsableCommand {
     /// The median time of `repeats` runs after one warm-up, in seconds, on `clock`.
     func median(_ body: () throws -> Void) throws -> Double {
         let clock = self.clock, threads = self.threads
-        func now() -> Double {
-            switch clock {
-            case .wall: return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            case .cpu:
-                var t = timespec()
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-                return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(threads)
-            }
-        }
+        func now() -> Double { clock.now(threads: threads) }
         try body()
         var samples: [Double] = []
         for _ in 0..<repeats {

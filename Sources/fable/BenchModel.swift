@@ -37,12 +37,8 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
     var threads: Int = Parallel.threadCount
 
-    enum Clock: String, ExpressibleByArgument, CaseIterable {
-        case wall, cpu
-    }
-
     @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
-    var clock: Clock = .wall
+    var clock: BenchClock = .wall
 
     @Flag(help: "Also time the forward pass alone (no gradient recording).")
     var forwardOnly = false
@@ -72,15 +68,7 @@ struct BenchModel: ParsableCommand {
         let targets = (0..<(batchSize * t)).map { _ in Int32(generator.nextInt(below: config.vocabSize)) }
 
         let clock = self.clock, threads = self.threads
-        func now() -> Double {
-            switch clock {
-            case .wall: return Double(DispatchTime.now().uptimeNanoseconds) / 1e9
-            case .cpu:
-                var t = timespec()
-                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
-                return (Double(t.tv_sec) + Double(t.tv_nsec) / 1e9) / Double(threads)
-            }
-        }
+        func now() -> Double { clock.now(threads: threads) }
         var lastLoss: Float = 0
         let optimizer = AdamW(store: lm.parameters)
         func step(update: Bool) throws -> Double {

@@ -29,6 +29,10 @@ struct BudgetPlannerTests {
         let withEval = evaluating.plan(small, secondsPerStep: 0.1)
         #expect(withEval.steps == 995)
         #expect(withEval.estimatedSeconds <= 100)
+        // A sustained slowdown of 1.25 plans 800 steps of 0.1 s measured, 0.125 s each.
+        let slowing = BudgetPlanner(budgetSeconds: 100, evaluations: 0, finalEvaluationTokens: 0, sustainedSlowdown: 1.25)
+        #expect(slowing.plan(small, secondsPerStep: 0.1).steps == 800)
+        #expect(abs(slowing.plan(small, secondsPerStep: 0.1).estimatedSeconds - 100) < 1e-9)
         // A budget shorter than one step still plans one.
         #expect(evaluating.plan(small, secondsPerStep: 1000).steps == 1)
     }
