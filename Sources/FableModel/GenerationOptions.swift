@@ -72,6 +72,17 @@ public enum FinishReason: String, Sendable, Equatable {
     case contextFull
 }
 
+extension FinishReason: CustomStringConvertible {
+    /// Words for messages: "end of text", "token limit", "context full".
+    public var description: String {
+        switch self {
+        case .endOfText: "end of text"
+        case .maxTokens: "token limit"
+        case .contextFull: "context full"
+        }
+    }
+}
+
 /// Why generation could not start; messages name the option or token.
 public enum GenerationError: Error, CustomStringConvertible, Equatable {
     /// An option outside its range.

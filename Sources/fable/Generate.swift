@@ -143,7 +143,7 @@ struct Generate: ParsableCommand {
                 onFinish: { sample, result in
                     do {
                         let body = try tok.decode(result.tokens)
-                        write("=== sample \(sample + 1) of \(samples) (\(result.tokens.count) tokens, \(result.finishReason.rawValue)) ===\n")
+                        write("=== sample \(sample + 1) of \(samples) (\(result.tokens.count) tokens, \(result.finishReason)) ===\n")
                         write(shownPrompt + body + "\n")
                     } catch {
                         decodeError = decodeError ?? error
