@@ -19,7 +19,7 @@ struct Info: ParsableCommand {
 
     /// A hint when OPENBLAS_CORETYPE pins OpenBLAS to kernels older than the CPU's widest
     /// vectors: OpenBLAS obeys the variable, so products can run at half speed (an AVX2
-    /// `Haswell` pin on an AVX-512 CPU ran the 17M model's step 2x slower, BENCHMARKS.md).
+    /// `Haswell` pin on an AVX-512 CPU ran the 17M model's step 1.7x slower, BENCHMARKS.md).
     static func coreTypeNote(backend: String) -> String? {
         guard backend.lowercased().contains("openblas"),
               let coreType = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"], !coreType.isEmpty,
