@@ -91,6 +91,30 @@ struct KVCacheTests {
         }
     }
 
+    @Test("every projection kernel (streaming, four-row, GEMM) matches a Double dot product",
+          arguments: [(1, 37, 9), (3, 45, 7), (4, 64, 13), (6, 70, 5), (9, 33, 11)])
+    func projectionKernels(m: Int, k: Int, n: Int) {
+        var rng = RandomGenerator(seed: UInt64(m * 1000 + k))
+        let x = (0..<(m * k)).map { _ in rng.nextUnitFloat() - 0.5 }
+        let w = (0..<(n * k)).map { _ in rng.nextUnitFloat() - 0.5 }
+        let ldy = n + 3
+        for limit in [0, m, 32] {
+            var y = [Float](repeating: .nan, count: m * ldy)
+            TransformerLM.withMatrixVectorRowLimit(limit) {
+                InferenceKernels.project(x, rows: m, inFeatures: k, weight: w, outFeatures: n, into: &y, ldy: ldy)
+            }
+            for i in 0..<m {
+                for j in 0..<n {
+                    let expected = (0..<k).reduce(0.0) { $0 + Double(x[i * k + $1]) * Double(w[j * k + $1]) }
+                    let error = abs(Double(y[i * ldy + j]) - expected)
+                    #expect(error <= 1e-5 * Double(k), "row \(i), column \(j), limit \(limit)")
+                }
+                let paddingUntouched = y[(i * ldy + n)..<(i * ldy + ldy)].allSatisfy { $0.isNaN }
+                #expect(paddingUntouched, "padding of row \(i) untouched")
+            }
+        }
+    }
+
     @Test("dropping and replicating rows keeps each row's keys and values")
     func rowsMove() throws {
         let config = Self.configs[0].config
