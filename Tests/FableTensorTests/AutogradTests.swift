@@ -109,7 +109,7 @@ struct AutogradTests {
 
     @Test func parameterGradientsLandInTheStore() {
         let store = ParameterStore(layout: [("w", [2, 2]), ("g", [2])])
-        store.values.update(fromContentsOf: [1, 2, 3, 4, 5, 6])
+        _ = store.values.update(fromContentsOf: [1, 2, 3, 4, 5, 6])
         let w = Tensor.parameter(store, named: "w")!
         let g = Tensor.parameter(store, named: "g")!
         #expect(w.toArray() == [1, 2, 3, 4])

@@ -224,7 +224,7 @@ struct BatchTests {
     func hugeSparseFile() throws {
         let url = temporaryFile("huge.bin")
         let tokens = 3_000_000_000
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         let handle = try FileHandle(forWritingTo: url)
         try handle.truncate(atOffset: UInt64(tokens * 2))
         try handle.seek(toOffset: UInt64(tokens * 2 - 4))
