@@ -29,7 +29,8 @@ public final class SGD: Optimizer {
         let rate = Float(decay == .none ? learningRate : learningRate / (Double(stepCount) + 1).squareRoot())
         let p = store.values.baseAddress!, g = store.gradients.baseAddress!
         Parallel.forEachChunk(store.count, minimumChunk: 1 << 16) { range in
-            for i in range { p[i] = p[i] - rate * g[i] }
+            // p + (-rate)·g is bitwise p - rate·g; axpy does it eight lanes at a time.
+            Vector.axpy(-rate, g + range.lowerBound, p + range.lowerBound, count: range.count)
         }
         stepCount += 1
     }
