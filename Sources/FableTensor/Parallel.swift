@@ -10,6 +10,10 @@ public enum Parallel {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var configuredThreads: Int = defaultThreadCount()
 
+    /// Whether ``forEachChunk(_:minimumChunk:_:)`` uses the spinning ``WorkerPool``
+    /// (`FABLE_SPIN=0` turns it off: Dispatch only).
+    static let useWorkerPool = ProcessInfo.processInfo.environment["FABLE_SPIN"] != "0"
+
     /// A thread count set by ``withThreadCount(_:_:)`` for the current task.
     @TaskLocal private static var taskThreadCount: Int?
 
@@ -55,6 +59,7 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        if useWorkerPool && WorkerPool.shared.run(count: count, chunks: chunks, threads: chunks, body) { return }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             body(chunkRange(chunk, of: chunks, count: count))
         }
