@@ -44,7 +44,9 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Calls `body` once per chunk of `0..<count`, in parallel.
+    /// Calls `body` once per chunk of `0..<count`, in parallel: on ``WorkerPool``'s
+    /// threads, or through `DispatchQueue.concurrentPerform` when the pool is busy with
+    /// another region (nested or concurrent calls) or turned off with `FABLE_SPIN=0`.
     ///
     /// - Parameters:
     ///   - count: the number of work items.
