@@ -25,8 +25,9 @@ public struct GEMMSelection: Sendable {
 extension GEMM {
     // MARK: - The process-wide backend
 
-    /// The backend ``withBackend(_:_:)`` installed for the current task, if any.
-    @TaskLocal private static var overrideBackend: (any GEMMBackend)?
+    /// The backend ``withBackend(_:_:)`` installed for the current task, if any
+    /// (``Parallel`` re-installs it on the threads that run a region's chunks).
+    @TaskLocal static var overrideBackend: (any GEMMBackend)?
 
     /// The selection made at first use from the environment; warnings go to stderr once.
     public static let defaultSelection: GEMMSelection = {

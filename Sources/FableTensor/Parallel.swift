@@ -61,6 +61,23 @@ public enum Parallel {
             body(0..<count)
             return
         }
+        // Task-local settings do not reach worker threads, which run outside the caller's
+        // task: re-install the ones kernels read, so that every chunk computes alike.
+        let threadOverride = taskThreadCount, backendOverride = GEMM.overrideBackend
+        func inheriting(_ range: Range<Int>) {
+            $taskThreadCount.withValue(threadOverride) {
+                GEMM.$overrideBackend.withValue(backendOverride) { body(range) }
+            }
+        }
+        if threadOverride == nil && backendOverride == nil {
+            run(count: count, chunks: chunks, body)
+        } else {
+            run(count: count, chunks: chunks, inheriting)
+        }
+    }
+
+    /// Runs the chunks on the worker pool, or through Dispatch when the pool is busy or off.
+    private static func run(count: Int, chunks: Int, _ body: (Range<Int>) -> Void) {
         if useWorkerPool && WorkerPool.shared.run(count: count, chunks: chunks, threads: chunks, body) { return }
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             body(chunkRange(chunk, of: chunks, count: count))

@@ -58,6 +58,29 @@ struct WorkerPoolTests {
         #expect(marks.allSatisfy { $0 == 1 })
     }
 
+    @Test("chunks run on other threads see the caller's task-local thread count and GEMM backend")
+    func taskSettingsReachChunks() {
+        let chunks = 3
+        let counts = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks)
+        let backends = UnsafeMutableBufferPointer<Bool>.allocate(capacity: chunks)
+        defer { counts.deallocate(); backends.deallocate() }
+        var mismatches = 0
+        // Many rounds, so that worker threads (not only the caller) run some of the chunks.
+        for _ in 0..<300 {
+            Parallel.withThreadCount(chunks) {
+                GEMM.withBackend(ReferenceGEMM()) {
+                    Parallel.forEachChunk(chunks * 10, minimumChunk: 10) { range in
+                        let chunk = range.lowerBound / 10
+                        counts[chunk] = Parallel.threadCount
+                        backends[chunk] = GEMM.backend is ReferenceGEMM
+                    }
+                }
+            }
+            mismatches += (0..<chunks).filter { counts[$0] != chunks || !backends[$0] }.count
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("a direct call while a region runs declines instead of waiting")
     func declinesWhenBusy() {
         var inner: Bool?
