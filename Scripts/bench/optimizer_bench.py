@@ -40,6 +40,9 @@ import time
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "reference"))
+from optimizer_fixtures import muon_update  # noqa: E402  (the reference Muon the fixtures use)
+
 
 def median_ms(fn, repeats):
     fn()
@@ -76,21 +79,6 @@ def make_params(shapes):
     return params
 
 
-def newton_schulz(G, steps=5, eps=1e-7):
-    a, b, c = (3.4445, -4.7750, 2.0315)
-    X = G
-    if G.size(-2) > G.size(-1):
-        X = X.mT
-    X = X / (X.norm() + eps)
-    for _ in range(steps):
-        A = X @ X.mT
-        B = b * A + c * A @ A
-        X = a * X + B @ X
-    if G.size(-2) > G.size(-1):
-        X = X.mT
-    return X
-
-
 def torch_cases(a, params):
     n = sum(p.numel() for p in params.values())
     out = {}
@@ -110,11 +98,7 @@ def torch_cases(a, params):
     def muon_step():
         adam.step()
         for p, m in zip(muon_params, momenta):
-            g = p.grad
-            m.lerp_(g, 1 - 0.95)
-            u = g.lerp(m, 0.95)
-            u = newton_schulz(u)
-            u *= max(1, g.size(-2) / g.size(-1)) ** 0.5
+            u = muon_update(p.grad, m, 0.95)
             p.mul_(1 - 1e-4 * 0.1)
             p.add_(u, alpha=-1e-4)
 

@@ -18,10 +18,6 @@ enum InferenceKernels {
 
     // MARK: - Projections
 
-    /// Up to this many input rows a projection streams each weight row once through a
-    /// SIMD dot-product kernel (see ``TransformerLM/matrixVectorRowLimit``); above it, GEMM.
-    static var matrixVectorRowLimit: Int { TransformerLM.effectiveMatrixVectorRowLimit }
-
     /// `y[i, j] = Σ_p x[i, p] · w[j, p]`: a bias-free linear layer over `m` rows.
     /// - Parameters:
     ///   - x: (m, k) row-major.
@@ -33,7 +29,8 @@ enum InferenceKernels {
         into y: UnsafeMutablePointer<Float>, ldy: Int
     ) {
         guard m > 0 && n > 0 else { return }
-        if m > matrixVectorRowLimit {
+        // Above the limit GEMM wins despite packing the weights (TransformerLM.matrixVectorRowLimit).
+        if m > TransformerLM.effectiveMatrixVectorRowLimit {
             GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k,
                        a: x, lda: k, b: w, ldb: k, c: y, ldc: ldy)
             return

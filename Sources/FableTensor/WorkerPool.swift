@@ -78,7 +78,7 @@ final class WorkerPool: @unchecked Sendable {
                     pthread_cond_broadcast(wake)
                     pthread_mutex_unlock(mutex)
                 }
-                _ = work(generation: generation)
+                work(generation: generation)
                 // Every chunk claimed by a worker finishes before the region's memory goes.
                 // Yield while waiting: the worker may be waiting for this very core (other
                 // threads, such as a BLAS library's, can hold the rest).
@@ -92,24 +92,22 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
-    /// Claims and runs chunks of region `generation` until none is left; returns how many.
-    private func work(generation: UInt64) -> Int {
-        var done = 0
+    /// Claims and runs chunks of region `generation` until none is left.
+    private func work(generation: UInt64) {
         while true {
             let current = ticket.load(ordering: .acquiring)
-            guard current >> 40 == generation else { return done }
+            guard current >> 40 == generation else { return }
             let index = Int(current & Self.fieldMask)
             let chunks = Int((current >> 20) & Self.fieldMask)
-            guard index < chunks else { return done }
+            guard index < chunks else { return }
             guard ticket.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing).exchanged
             else { continue }
             // The claim succeeded, so the region is live: its body and count are the ones
             // published with this generation, and stay in place until the chunk is done.
             let count = regionCount.load(ordering: .relaxed)
-            guard let body = UnsafePointer<Body>(bitPattern: bodyAddress.load(ordering: .relaxed)) else { return done }
+            guard let body = UnsafePointer<Body>(bitPattern: bodyAddress.load(ordering: .relaxed)) else { return }
             body.pointee(Parallel.chunkRange(index, of: chunks, count: count))
             finished.add(1, ordering: .releasing)
-            done += 1
         }
     }
 
@@ -147,7 +145,7 @@ final class WorkerPool: @unchecked Sendable {
                 generation = ticket.load(ordering: .acquiring) >> 40
             }
             seen = generation
-            _ = work(generation: generation)
+            work(generation: generation)
         }
     }
 
