@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Fable: a language-model workbench in Swift. Dependencies point one way:
-// fable -> FableTraining -> FableModel -> FableTensor; FableTokenizer stands alone.
+// fable -> FableTraining -> FableModel -> FableTensor; FableTokenizer needs no tensors.
+// Both rest on FableFormats, the one home of the shared file formats.
 // Library targets carry no unsafe flags so other packages can depend on them.
 let package = Package(
     name: "Fable",
@@ -21,17 +22,25 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
+        // --- FableFormats (formats helper): JSON, .npy, AtomicFile, MappedFile. Internal:
+        // no product, its API has `package` access. Swift 6 language mode.
+        .target(name: "FableFormats", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "FableFormatsTests", dependencies: ["FableFormats", "FableTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // --- end FableFormats
         .target(
             name: "FableTokenizer",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["FableFormats", .product(name: "HeapModule", package: "swift-collections")]
         ),
-        .target(name: "FableTensor"),
+        .target(name: "FableTensor", dependencies: ["FableFormats"]),
         .target(name: "FableModel", dependencies: ["FableTensor"]),
-        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor"]),
+        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats"]),
         .executableTarget(
             name: "fable",
             dependencies: [
-                "FableTokenizer", "FableTensor", "FableModel", "FableTraining",
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

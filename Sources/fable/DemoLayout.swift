@@ -1,3 +1,4 @@
+import FableFormats
 import FableTraining
 import Foundation
 
@@ -121,7 +122,7 @@ extension DemoPipeline {
         do {
             var data = try encoder.encode(summary)
             data.append(UInt8(ascii: "\n"))
-            try data.write(to: layout.summary, options: .atomic)
+            try AtomicFile.write([UInt8](data), to: layout.summary)
         } catch {
             throw DemoError.cannotWrite(path: layout.summary.path, reason: Self.reason(error))
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FableFormats
 import FableTokenizer
 import Foundation
 
@@ -91,7 +92,7 @@ struct TokenizerEncode: ParsableCommand {
     /// file only ever appears by rename) and exits with status 130.
     private static func removePartialOutputOnInterrupt(_ output: URL) -> [DispatchSourceSignal] {
         let directory = output.deletingLastPathComponent()
-        let prefix = ".\(output.lastPathComponent).tmp-\(getpid())-"
+        let prefix = AtomicFile.temporaryPrefix(for: output)
         return [SIGINT, SIGTERM].map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

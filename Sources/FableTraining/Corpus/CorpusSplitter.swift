@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 /// Splits a text corpus into training and validation files by whole documents: every
@@ -255,9 +256,9 @@ public struct CorpusSplitter: Sendable {
     /// Writes `bytes` to a temporary file beside `url` and renames it into place.
     static func writeAtomically(_ bytes: [UInt8], to url: URL) throws {
         do {
-            try Data(bytes).write(to: url, options: .atomic)
+            try AtomicFile.write(bytes, to: url)
         } catch {
-            throw CorpusSplitError.cannotWrite(path: url.path, reason: error.localizedDescription)
+            throw CorpusSplitError.cannotWrite(path: url.path, reason: error.reason)
         }
     }
 }

@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 /// Why a run directory could not be summarised.
@@ -49,7 +50,7 @@ public struct RunSummary: Sendable {
     public let directory: URL
     /// The resolved configuration with nested keys flattened (`optimizer.lr`); empty when
     /// there is no config.json.
-    public let config: [String: JSONValue]
+    package let config: [String: JSONValue]
     /// The metrics records on one timeline, in step order.
     public let records: [MetricsRecord]
     /// The events in file order.
@@ -119,7 +120,7 @@ public struct RunSummary: Sendable {
     }
 
     /// Summarises a log already in memory.
-    public init(name: String, directory: URL, config: [String: JSONValue], log: MetricsLog,
+    package init(name: String, directory: URL, config: [String: JSONValue], log: MetricsLog,
                 divergenceFactor: Double = defaultDivergenceFactor) {
         self.name = name
         self.directory = directory
