@@ -46,10 +46,10 @@ let package = Package(
         ),
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
-        .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableTestSupport"]),
+        .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableFormats", "FableTestSupport"]),
         .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
-        .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
+        .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableFormats", "FableTestSupport"]),
     ],
     // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
     // strict Sendable checking rejects without adding safety here.
