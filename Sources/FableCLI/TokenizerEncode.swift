@@ -1,5 +1,7 @@
 import ArgumentParser
 import FableTokenizer
+import FableTraining
+import FableWorkbench
 import Foundation
 
 /// `fable tokenizer encode`: a text file to a token array (.npy or .bin).
@@ -59,20 +61,20 @@ struct TokenizerEncode: ParsableCommand {
         let encoder = TokenFileEncoder(tokenizer: tokenizer, threads: threads, blockBytes: blockKiB * 1024,
                                        specialTokens: !noSpecialTokens)
         let type = dtype == "auto" ? TokenDType.fitting(vocabularySize: tokenizer.vocabularySize) : TokenDType(rawValue: dtype)!
-        let display = ProgressLine(enabled: !quiet)
-        let cleanup = Self.removePartialOutputOnInterrupt(URL(fileURLWithPath: output))
-        defer { cleanup.forEach { $0.cancel() } }
+        let interrupt = Self.removePartialOutputOnInterrupt(URL(fileURLWithPath: output))
+        defer { interrupt.cancel() }
+        var display: ProgressDisplay?
         let summary: TokenFileEncoder.Summary
         do {
-            defer { display.finish() }
+            defer { display?.finish() }
             summary = try encoder.encode(input: URL(fileURLWithPath: input), output: URL(fileURLWithPath: output),
                                          dtype: type) { progress in
-                let fraction = progress.totalBytes.map { $0 > 0 ? Double(progress.bytes) / Double($0) : 1 }
-                let percent = fraction.map { String(format: "%3.0f%% ", $0 * 100) } ?? ""
-                let rate = progress.seconds > 0 ? Double(progress.bytes) / progress.seconds / 1e6 : 0
-                display.update(String(format: "encoding: %@%.1f MB, %d tokens, %.1f MB/s", percent,
-                                      Double(progress.bytes) / 1e6, progress.tokens, rate),
-                               fraction: fraction, seconds: progress.seconds)
+                // The total is known only once the encoder has looked at the input.
+                if display == nil {
+                    display = ProgressDisplay(total: progress.totalBytes, label: "encode", unit: .bytes,
+                                              style: quiet ? .silent : .automatic)
+                }
+                display?.update(completed: progress.bytes, fields: ["tokens": HumanFormat.count(Double(progress.tokens))])
             }
         }
         print("encoded \(input) -> \(output)")
@@ -88,23 +90,24 @@ struct TokenizerEncode: ParsableCommand {
     }
 
     /// On Ctrl-C or SIGTERM, deletes this process's temporary output file (the finished
-    /// file only ever appears by rename) and exits with status 130.
-    private static func removePartialOutputOnInterrupt(_ output: URL) -> [DispatchSourceSignal] {
+    /// file only ever appears by rename) and exits with status 130. The signal is caught by
+    /// ``InterruptSignal`` (a real handler; the clean-up runs on a background queue).
+    static func removePartialOutputOnInterrupt(_ output: URL, exit: @escaping @Sendable () -> Void = { Foundation.exit(130) })
+        -> InterruptSignal {
+        InterruptSignal(signals: [SIGINT, SIGTERM]) {
+            removePartialOutput(output)
+            FileHandle.standardError.write(Data("\ninterrupted: \(output.path) was not written\n".utf8))
+            exit()
+        }
+    }
+
+    /// Deletes this process's temporary files for `output` (`.NAME.tmp-PID-*` beside it).
+    static func removePartialOutput(_ output: URL) {
         let directory = output.deletingLastPathComponent()
         let prefix = ".\(output.lastPathComponent).tmp-\(getpid())-"
-        return [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
-                let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-                for name in names where name.hasPrefix(prefix) {
-                    try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
-                }
-                FileHandle.standardError.write(Data("\ninterrupted: \(output.path) was not written\n".utf8))
-                Foundation.exit(130)
-            }
-            source.resume()
-            return source
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
         }
     }
 }

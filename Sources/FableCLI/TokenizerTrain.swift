@@ -1,5 +1,6 @@
 import ArgumentParser
 import FableTokenizer
+import FableWorkbench
 import Foundation
 
 /// `fable tokenizer train`: learns a byte-level BPE vocabulary from a text file.
@@ -58,7 +59,7 @@ struct TokenizerTrain: ParsableCommand {
         let chunkSize = chunkMiB > 0 ? max(1, Int(chunkMiB * 1_048_576)) : nil
         let trainer: BPETrainer
         let result: BPETrainingResult
-        let display = TrainProgressDisplay(enabled: !quiet)
+        let display = TokenizerTrainingProgress(enabled: !quiet)
         do {
             defer { display.finish() }
             trainer = try BPETrainer(.init(vocabSize: vocabSize, specialTokens: specials,
@@ -113,63 +114,6 @@ struct TokenizerTrain: ParsableCommand {
 
     static func formatBytes(_ bytes: Int) -> String {
         String(format: "%.1f MiB", Double(bytes) / 1_048_576)
-    }
-}
-
-/// Shows training progress on standard error: a live line on a terminal, a plain line
-/// every ~10% otherwise.
-private final class TrainProgressDisplay {
-    private let enabled: Bool
-    private let live: Bool
-    private var lastPercent = -1
-    private var lastPhase = ""
-    private var lineOpen = false
-    private let clock = ContinuousClock()
-    private var lastDraw: ContinuousClock.Instant
-
-    init(enabled: Bool) {
-        self.enabled = enabled
-        live = isatty(STDERR_FILENO) != 0
-        lastDraw = clock.now
-    }
-
-    func update(_ progress: BPETrainer.Progress) {
-        guard enabled else { return }
-        let phase: String
-        let percent: Int
-        let detail: String
-        switch progress {
-        case .pretokenizing(let done, let total):
-            phase = "pre-tokenizing"
-            percent = total.map { $0 > 0 ? min(100, done * 100 / $0) : 100 } ?? 0
-            detail = String(format: "%.1f MB", Double(done) / 1_000_000)
-        case .merging(let done, let total):
-            phase = "merging"
-            percent = total > 0 ? min(100, done * 100 / total) : 100
-            detail = "\(done)/\(total) merges"
-        }
-        if live {
-            let now = clock.now
-            guard phase != lastPhase || percent == 100 || now - lastDraw > .milliseconds(100) else { return }
-            lastDraw = now
-            if phase != lastPhase && lineOpen { write("\n") }
-            write("\r\(phase): \(percent)% (\(detail))\u{1B}[K")
-            lineOpen = true
-        } else {
-            guard phase != lastPhase || percent / 10 > lastPercent / 10 else { return }
-            write("\(phase): \(percent)% (\(detail))\n")
-        }
-        lastPhase = phase
-        lastPercent = percent
-    }
-
-    func finish() {
-        if lineOpen { write("\n") }
-        lineOpen = false
-    }
-
-    private func write(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
     }
 }
 

@@ -24,9 +24,9 @@ import Darwin
 /// let result = try trainer.run(in: dir, shouldStop: { interrupt.isRaised })
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
-    private let signalNumber: Int32
+    private let signalNumbers: [Int32]
     private let startCount: Int
-    private var previousAction = sigaction()
+    private var previousActions: [sigaction]
     private let readSource: DispatchSourceRead
     private let pipeDescriptors: (read: Int32, write: Int32)
     private let lock = NSLock()
@@ -37,8 +37,15 @@ public final class InterruptSignal: @unchecked Sendable {
     ///   - signal: the signal to catch.
     ///   - secondSignalTerminates: a second signal ends the process as the default action would.
     ///   - onFirst: called (on a background queue) the first time the signal arrives.
-    public init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
-        signalNumber = signal
+    public convenience init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true,
+                            onFirst: (@Sendable () -> Void)? = nil) {
+        self.init(signals: [signal], secondSignalTerminates: secondSignalTerminates, onFirst: onFirst)
+    }
+
+    /// Starts catching every signal in `signals` (e.g. SIGINT and SIGTERM); any of them
+    /// raises the flag. Only one `InterruptSignal` should be active at a time.
+    public init(signals: [Int32], secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
+        signalNumbers = signals
         var fds: [Int32] = [-1, -1]
         if pipe(&fds) != 0 { fds = [-1, -1] }
         pipeDescriptors = (fds[0], fds[1])
@@ -65,7 +72,11 @@ public final class InterruptSignal: @unchecked Sendable {
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(signal, &action, &previousAction)
+        previousActions = signals.map { number in
+            var previous = sigaction()
+            sigaction(number, &action, &previous)
+            return previous
+        }
     }
 
     /// True once the signal has arrived after this object started catching it.
@@ -80,7 +91,10 @@ public final class InterruptSignal: @unchecked Sendable {
         cancelled = true
         lock.unlock()
         guard first else { return }
-        sigaction(signalNumber, &previousAction, nil)
+        for (number, previous) in zip(signalNumbers, previousActions) {
+            var previous = previous
+            sigaction(number, &previous, nil)
+        }
         interruptState.pipeWrite.store(-1, ordering: .sequentiallyConsistent)
         readSource.cancel()
         if pipeDescriptors.read >= 0 { close(pipeDescriptors.read) }
