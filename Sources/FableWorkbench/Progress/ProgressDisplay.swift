@@ -353,6 +353,12 @@ public final class ProgressDisplay: @unchecked Sendable {
         return 100
     }
 
+    /// Writes text to standard error at once, unbuffered (for messages such as a Ctrl-C
+    /// notice that must not wait for a progress line).
+    package static func writeStandardError(_ text: String) {
+        writeAll(STDERR_FILENO, text)
+    }
+
     static func writeAll(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)
         bytes.withUnsafeMutableBytes { buffer in

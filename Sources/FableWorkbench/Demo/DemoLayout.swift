@@ -1,5 +1,4 @@
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// Where `fable demo` puts each file, in the layout `fable train`, `fable generate` and

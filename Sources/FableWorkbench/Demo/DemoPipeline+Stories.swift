@@ -3,7 +3,6 @@ import FableTokenizer
 import FableStories
 import FableReports
 import FableTraining
-import FableWorkbench
 import Foundation
 
 extension DemoPipeline {
