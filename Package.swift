@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableTestSupport"]),
         .testTarget(
             name: "FableWorkbenchTests",
-            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTestSupport"]
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableTestSupport"]
         ),
         .testTarget(
             name: "FableCLITests",
