@@ -9,6 +9,10 @@ import PackageDescription
 //   -> FableCLI (the ArgumentParser commands) -> fable (the executable: a thin main).
 // FableTokenizer needs no tensors; FableStories needs only FableTensor's random generator.
 // Library targets carry no unsafe flags so other packages can depend on them.
+/// Swift 6 language mode (full data-race checking) for the targets that compile cleanly in it;
+/// the package default below stays Swift 5 for the kernel targets.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Fable",
     platforms: [.macOS(.v14)],
@@ -36,11 +40,12 @@ let package = Package(
         .target(name: "FableModel", dependencies: ["FableTensor"]),
         .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor"]),
         // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
-        .target(name: "FableStories", dependencies: ["FableTensor"]),
-        .target(name: "FableReports", dependencies: ["FableTraining"]),
+        .target(name: "FableStories", dependencies: ["FableTensor"], swiftSettings: swift6),
+        .target(name: "FableReports", dependencies: ["FableTraining"], swiftSettings: swift6),
         .target(
             name: "FableWorkbench",
-            dependencies: ["FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports"]
+            dependencies: ["FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports"],
+            swiftSettings: swift6
         ),
         .target(
             name: "FableCLI",
@@ -48,9 +53,10 @@ let package = Package(
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
                 "FableWorkbench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
-        .executableTarget(name: "fable", dependencies: ["FableCLI"]),
+        .executableTarget(name: "fable", dependencies: ["FableCLI"], swiftSettings: swift6),
         // --- end layout block.
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
@@ -59,18 +65,22 @@ let package = Package(
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
         .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
         // --- Layout (issue 15) test targets.
-        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"]),
-        .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableTestSupport"]),
+        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableTestSupport"], swiftSettings: swift6
+        ),
         .testTarget(
             name: "FableWorkbenchTests",
-            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableTestSupport"]
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableTestSupport"],
+            swiftSettings: swift6
         ),
         .testTarget(
             name: "FableCLITests",
             dependencies: [
                 "FableCLI", "FableWorkbench", "FableTraining", "FableTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
         // --- end layout block.
     ],

@@ -95,7 +95,7 @@ struct BenchTrainStep: ParsableCommand {
                 }
                 print(line)
             }
-            fflush(stdout)
+            fflush(nil)
         }
         if overhead { try measureOverhead(modelConfig, name: selection.0, data: data) }
     }

@@ -110,5 +110,5 @@ package struct CommandFailure: Error, CustomStringConvertible {
 /// (standard error) even when both go to one pipe or file.
 package func printNow(_ lines: [String]) {
     for line in lines { print(line) }
-    fflush(stdout)
+    fflush(nil)  // all output streams; naming `stdout` is a global Swift 6 cannot check
 }
