@@ -1,7 +1,6 @@
 import ArgumentParser
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// `fable bench optimizer`: optimizer steps, gradient clipping and batch sampling at the
