@@ -84,7 +84,8 @@ let package = Package(
         ),
         // --- end layout block.
     ],
-    // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
-    // strict Sendable checking rejects without adding safety here.
+    // Swift 5 mode by default: the kernels hand raw pointers to worker threads, which Swift 6's
+    // strict Sendable checking rejects without adding safety here. Targets that compile
+    // cleanly in Swift 6 opt in with `swift6` above.
     swiftLanguageModes: [.v5]
 )
