@@ -41,6 +41,9 @@ struct ErrorMessageTests {
         try folder.write("some text", to: "raw.txt")
         #expect(fableError(["train", "--preset", "cpu-small", "--train", path("raw.txt"), "--out", path("run2")])
             == "\(path("raw.txt")): a raw token file needs its dtype (uint16 or uint32); only .npy files carry one")
+        #expect(fableError(["tokenizer", "encode", "--tokenizer", path("none"), "--input", path("a.txt"),
+                            "--output", path("a.npy")])
+            == "--tokenizer \(path("none")): not a directory (expected vocab.json and merges.txt inside)")
         #expect(fableError(["generate", "--checkpoint", path("nothere.safetensors")])
             == "\(path("nothere.safetensors")): no such file")
         #expect(fableError(["generate", "--checkpoint", path("nothere.safetensors"), "--tokenizer", path("none")])

@@ -39,6 +39,10 @@ struct PipelineTests {
             #expect(FileManager.default.fileExists(atPath: path("tokenizer/" + file)))
         }
 
+        #expect(fableError(["tokenizer", "encode", "--tokenizer", path("tokenizer"), "--input", path("nothere.txt"),
+                            "--output", path("nothere.npy")])
+            == "\(path("nothere.txt")): cannot open (No such file or directory)")
+        #expect(!FileManager.default.fileExists(atPath: path("nothere.npy")))
         try runFable(["tokenizer", "encode", "--tokenizer", path("tokenizer"), "--input", path("stories.txt"),
                       "--output", path("tokens.npy"), "--quiet"])
         let tokens = try TokenDataset(url: URL(fileURLWithPath: path("tokens.npy")))
