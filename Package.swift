@@ -10,6 +10,10 @@ import PackageDescription
 // FableTokenizer needs no tensors; FableStories needs only FableTensor's random generator.
 // FableTokenizer and FableTensor rest on FableFormats, the one home of shared file formats.
 // Library targets carry no unsafe flags so other packages can depend on them.
+/// Swift 6 language mode (full data-race checking) for the targets that compile cleanly in it;
+/// the package default below stays Swift 5 for the kernel targets.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Fable",
     platforms: [.macOS(.v14)],
@@ -45,13 +49,14 @@ let package = Package(
         .target(name: "FableModel", dependencies: ["FableTensor"]),
         .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats"]),
         // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
-        .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"]),
-        .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"]),
+        .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"], swiftSettings: swift6),
+        .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"], swiftSettings: swift6),
         .target(
             name: "FableWorkbench",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports", "FableFormats",
-            ]
+            ],
+            swiftSettings: swift6
         ),
         .target(
             name: "FableCLI",
@@ -59,9 +64,10 @@ let package = Package(
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
                 "FableWorkbench", "FableFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
-        .executableTarget(name: "fable", dependencies: ["FableCLI"]),
+        .executableTarget(name: "fable", dependencies: ["FableCLI"], swiftSettings: swift6),
         // --- end layout block.
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
@@ -70,22 +76,28 @@ let package = Package(
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
         .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableFormats", "FableTestSupport"]),
         // --- Layout (issue 15) test targets.
-        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"]),
-        .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableFormats", "FableTestSupport"]),
+        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
         .testTarget(
             name: "FableWorkbenchTests",
-            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableFormats", "FableTestSupport"]
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
         ),
         .testTarget(
             name: "FableCLITests",
             dependencies: [
                 "FableCLI", "FableWorkbench", "FableTraining", "FableTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
         // --- end layout block.
     ],
-    // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
-    // strict Sendable checking rejects without adding safety here.
+    // Swift 5 mode by default: the kernels hand raw pointers to worker threads, which Swift 6's
+    // strict Sendable checking rejects without adding safety here. Targets that compile
+    // cleanly in Swift 6 opt in with `swift6` above.
     swiftLanguageModes: [.v5]
 )
