@@ -153,7 +153,7 @@ package struct JSONObject: Equatable, Sendable, RandomAccessCollection, Expressi
     package typealias Element = (key: String, value: JSONValue)
 
     private var storage: [Element] = []
-    private var positions: [String: Int] = [:]
+    private var positions: [JSONKey: Int] = [:]
 
     /// An empty object.
     package init() {}
@@ -177,18 +177,18 @@ package struct JSONObject: Equatable, Sendable, RandomAccessCollection, Expressi
 
     /// The value for `key`; setting nil removes the key.
     package subscript(key: String) -> JSONValue? {
-        get { positions[key].map { storage[$0].value } }
+        get { positions[JSONKey(key)].map { storage[$0].value } }
         set {
-            if let index = positions[key] {
+            if let index = positions[JSONKey(key)] {
                 if let newValue {
                     storage[index].value = newValue
                 } else {
                     storage.remove(at: index)
-                    positions[key] = nil
-                    for i in index..<storage.count { positions[storage[i].key] = i }
+                    positions[JSONKey(key)] = nil
+                    for i in index..<storage.count { positions[JSONKey(storage[i].key)] = i }
                 }
             } else if let newValue {
-                positions[key] = storage.count
+                positions[JSONKey(key)] = storage.count
                 storage.append((key, newValue))
             }
         }
@@ -197,9 +197,16 @@ package struct JSONObject: Equatable, Sendable, RandomAccessCollection, Expressi
     /// Appends a member whose key is not present yet; returns false (and changes nothing)
     /// when it is. The parser uses this to reject duplicate keys.
     package mutating func appendIfAbsent(_ key: String, _ value: JSONValue) -> Bool {
-        guard positions[key] == nil else { return false }
-        positions[key] = storage.count
-        storage.append((key, value))
+        // One hash lookup through the dictionary's in-place access.
+        let index = storage.count
+        let inserted = Self.fillIfEmpty(&positions[JSONKey(key)], with: index)
+        if inserted { storage.append((key, value)) }
+        return inserted
+    }
+
+    private static func fillIfEmpty(_ slot: inout Int?, with index: Int) -> Bool {
+        guard slot == nil else { return false }
+        slot = index
         return true
     }
 
