@@ -7,8 +7,8 @@
 /// crafted to make every key collide.
 struct JSONKeySet {
     private struct Slot {
-        var hash: UInt64
-        var key: Int  // index into `keys`; -1 when the slot is empty
+        var hash: UInt32  // the high half of the key's hash (the low half picks the slot)
+        var key: Int32  // index into `keys`; -1 when the slot is empty
     }
 
     private var slots: [Slot]
@@ -30,12 +30,14 @@ struct JSONKeySet {
     mutating func insert(_ key: String) -> Bool {
         var key = key
         let hash = key.withUTF8 { Self.hash($0) }
+        let tag = UInt32(truncatingIfNeeded: hash >> 32)
         var index = Int(truncatingIfNeeded: hash) & mask
         while slots[index].key >= 0 {
-            if slots[index].hash == hash, JSONKey(keys[slots[index].key]) == JSONKey(key) { return false }
+            if slots[index].hash == tag, JSONKey(keys[Int(slots[index].key)]) == JSONKey(key) { return false }
             index = (index + 1) & mask
         }
-        slots[index] = Slot(hash: hash, key: keys.count)
+        guard keys.count < Int32.max else { preconditionFailure("more than 2^31 keys in one JSON object") }
+        slots[index] = Slot(hash: tag, key: Int32(keys.count))
         keys.append(key)
         if 2 * keys.count > slots.count { grow() }
         return true
@@ -46,7 +48,8 @@ struct JSONKeySet {
         slots = Array(repeating: Slot(hash: 0, key: -1), count: 2 * old.count)
         mask = slots.count - 1
         for slot in old where slot.key >= 0 {
-            var index = Int(truncatingIfNeeded: slot.hash) & mask
+            var key = keys[Int(slot.key)]
+            var index = Int(truncatingIfNeeded: key.withUTF8 { Self.hash($0) }) & mask
             while slots[index].key >= 0 { index = (index + 1) & mask }
             slots[index] = slot
         }

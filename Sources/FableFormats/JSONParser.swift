@@ -81,10 +81,11 @@ package struct JSONParser {
         parser.skipByteOrderMark()
         parser.skipWhitespace()
         guard parser.current == UInt8(ascii: "{") else { throw parser.error("unexpected \(parser.found()), expected '{' opening an object") }
-        // A guess from the size (vocab.json entries average ~20 bytes) saves regrowing.
+        // A guess from the size (vocab.json entries average ~21 bytes) saves regrowing.
         var members: [Member] = []
-        members.reserveCapacity(bytes.count / 32)
-        var seen = JSONKeySet(expectedCount: bytes.count / 32)
+        let expectedCount = min(bytes.count / 16, 1 << 20)
+        members.reserveCapacity(expectedCount)
+        var seen = JSONKeySet(expectedCount: expectedCount)
         try parser.parseObjectBody { key, value, offset in
             guard seen.insert(key) else { return false }
             members.append(Member(key: key, value: value, keyOffset: offset))
@@ -335,16 +336,35 @@ package struct JSONParser {
 
     /// The string for the UTF-8 bytes `utf8`, or nil when they are not valid UTF-8.
     package static func validatedString(_ utf8: UnsafeRawBufferPointer) -> String? {
-        if #available(macOS 15, *) { return String(validating: utf8, as: UTF8.self) }
-        var iterator = utf8.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return String(decoding: utf8, as: UTF8.self)
-            case .error: return nil
+        isValidUTF8(utf8) ? String(decoding: utf8, as: UTF8.self) : nil
+    }
+
+    /// Whether `b` is well-formed UTF-8 (Unicode 15 table 3-7: no overlong forms, no
+    /// surrogates, nothing above U+10FFFF). Inline here: `String(validating:)` is generic
+    /// and cost a metadata lookup per string.
+    private static func isValidUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let lead = b[i]
+            if lead < 0x80 { i += 1; continue }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF  // range of the second byte
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF:
+                length = 3
+                if lead == 0xE0 { low = 0xA0 } else if lead == 0xED { high = 0x9F }
+            case 0xF0...0xF4:
+                length = 4
+                if lead == 0xF0 { low = 0x90 } else if lead == 0xF4 { high = 0x8F }
+            default: return false
             }
+            guard i + length <= n, b[i + 1] >= low, b[i + 1] <= high else { return false }
+            for k in 2..<length where b[i + k] & 0xC0 != 0x80 { return false }
+            i += length
         }
+        return true
     }
 
     // MARK: Numbers
