@@ -13,6 +13,7 @@ shared=${FABLE_SHARED:-$(cd "$root/.." && pwd)/shared}
 vocab=${1:-$shared/fixtures/gpt2_vocab.json}
 rounds=${2:-21}
 work=${VOCAB_BENCH_DIR:-$(mktemp -d)}
+mkdir -p "$work"
 [ -n "${VOCAB_BENCH_DIR:-}" ] || trap 'rm -rf "$work"' EXIT
 cd "$root"
 git show 01a2d16:Sources/FableTokenizer/VocabularyJSON.swift > "$work/OldVocabularyJSON.swift"
