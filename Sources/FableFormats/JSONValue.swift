@@ -145,8 +145,9 @@ package enum JSONNumber: Equatable, Sendable, ExpressibleByIntegerLiteral, Expre
 
 /// The members of a JSON object in the order they were read or added, with keys unique.
 ///
-/// Reads by key are hash lookups; setting a new key appends it, setting an existing key
-/// replaces its value in place, setting nil removes it. Two objects are equal when they
+/// Reads by key are hash lookups on the key's UTF-8 bytes (code points, as RFC 8259
+/// compares keys, not Swift's canonical equivalence); setting a new key appends it,
+/// setting an existing key replaces its value in place, setting nil removes it. Two objects are equal when they
 /// hold the same keys with equal values, in any order (RFC 8259 objects are unordered).
 package struct JSONObject: Equatable, Sendable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
     /// One key and its value.
