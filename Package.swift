@@ -6,7 +6,8 @@ import PackageDescription
 // Library targets carry no unsafe flags so other packages can depend on them.
 let package = Package(
     name: "Fable",
-    platforms: [.macOS(.v14)],
+    // macOS 15: Mutex and Atomic from the Synchronization module guard the few globals.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "FableTokenizer", targets: ["FableTokenizer"]),
         .library(name: "FableTensor", targets: ["FableTensor"]),

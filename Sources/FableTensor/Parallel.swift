@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs kernel work on several cores.
 ///
@@ -7,8 +8,9 @@ import Foundation
 /// element count and ``threadCount``, so a kernel that reduces within each chunk gives
 /// the same bits on every run with the same thread count.
 public enum Parallel {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var configuredThreads: Int = defaultThreadCount()
+    /// The process-wide count; an atomic rather than a Mutex since it is one word, read on
+    /// every parallel region.
+    private static let configuredThreads = Atomic<Int>(defaultThreadCount())
 
     /// Whether ``forEachChunk(_:minimumChunk:_:)`` uses the spinning ``WorkerPool``
     /// (`FABLE_SPIN=0` turns it off: Dispatch only).
@@ -21,12 +23,8 @@ public enum Parallel {
     /// else every active core. Values below 1 are treated as 1. Setting it changes the
     /// process-wide count; ``withThreadCount(_:_:)`` changes it for one task only.
     public static var threadCount: Int {
-        get {
-            if let count = taskThreadCount { return count }
-            lock.lock(); defer { lock.unlock() }
-            return configuredThreads
-        }
-        set { lock.lock(); configuredThreads = max(1, newValue); lock.unlock() }
+        get { taskThreadCount ?? configuredThreads.load(ordering: .relaxed) }
+        set { configuredThreads.store(max(1, newValue), ordering: .relaxed) }
     }
 
     /// Runs `body` with `count` worker threads for kernels started from the current task,
