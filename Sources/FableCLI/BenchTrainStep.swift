@@ -95,7 +95,7 @@ struct BenchTrainStep: ParsableCommand {
                 }
                 print(line)
             }
-            fflush(stdout)
+            fflush(nil)  // every output stream; naming the C global stdout is not concurrency-safe
         }
         if overhead { try measureOverhead(modelConfig, name: selection.0, data: data) }
     }

@@ -114,7 +114,7 @@ struct CommandFailure: Error, CustomStringConvertible {
 /// (standard error) even when both go to one pipe or file.
 func printNow(_ lines: [String]) {
     for line in lines { print(line) }
-    fflush(stdout)
+    fflush(nil)  // every output stream; naming the C global stdout is not concurrency-safe
 }
 
 extension ProgressDisplay {

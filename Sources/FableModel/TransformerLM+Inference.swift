@@ -11,7 +11,7 @@ extension TransformerLM {
     /// ones use GEMM. By default it picks by backend: 12 rows with a BLAS library, whose
     /// AVX kernels win from about 14 rows on despite packing every weight matrix, and 32
     /// with the pure-Swift GEMM (measured on tinystories-17m decoding, BENCHMARKS.md).
-    /// ``withMatrixVectorRowLimit(_:_:)`` changes it for one task (tuning, tests); there is
+    /// `withMatrixVectorRowLimit(_:_:)` (package access) changes it for one task; there is
     /// no process-wide setting to race on.
     public static var matrixVectorRowLimit: Int {
         taskMatrixVectorRowLimit ?? (GEMM.backend is BLASBackend ? 12 : 32)
@@ -20,8 +20,9 @@ extension TransformerLM {
     @TaskLocal private static var taskMatrixVectorRowLimit: Int?
 
     /// Runs `body` with ``matrixVectorRowLimit`` set to `limit` for the calling task and its
-    /// child tasks only; nil keeps the backend's default.
-    public static func withMatrixVectorRowLimit<R>(_ limit: Int?, _ body: () throws -> R) rethrows -> R {
+    /// child tasks only; nil keeps the backend's default. Package access: a tuning hook for
+    /// `fable bench generate --matvec-rows` and the tests.
+    package static func withMatrixVectorRowLimit<R>(_ limit: Int?, _ body: () throws -> R) rethrows -> R {
         try $taskMatrixVectorRowLimit.withValue(limit ?? taskMatrixVectorRowLimit, operation: body)
     }
 

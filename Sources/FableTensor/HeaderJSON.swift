@@ -1,7 +1,7 @@
 /// A small strict JSON reader for file headers (safetensors), where Foundation's
 /// JSONSerialization would blur integers, floats and booleans and silently accept
 /// duplicate keys. It keeps object keys in order and reports the byte offset of errors.
-enum HeaderJSON: Equatable {
+enum HeaderJSON: Equatable, Sendable {
     case object([(key: String, value: HeaderJSON)])
     case array([HeaderJSON])
     case string(String)

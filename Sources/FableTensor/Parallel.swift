@@ -77,8 +77,20 @@ public enum Parallel {
     /// Runs the chunks on the worker pool, or through Dispatch when the pool is busy or off.
     private static func run(count: Int, chunks: Int, _ body: (Range<Int>) -> Void) {
         if useWorkerPool && WorkerPool.shared.run(count: count, chunks: chunks, threads: chunks, body) { return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        concurrentPerform(iterations: chunks) { chunk in
             body(chunkRange(chunk, of: chunks, count: count))
+        }
+    }
+
+    /// Runs `body(i)` for every i in `0..<iterations` on Dispatch's threads.
+    ///
+    /// `body` is not `@Sendable`: kernels capture raw pointers into buffers their caller keeps
+    /// alive, and the chunks write disjoint parts of them. Swift cannot check either fact, so
+    /// the promise is made here, once, for every kernel.
+    static func concurrentPerform(iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: iterations) { shared.value($0) }
         }
     }
 
@@ -93,4 +105,11 @@ public enum Parallel {
         let start = index * base + min(index, extra)
         return start..<(start + base + (index < extra ? 1 : 0))
     }
+}
+
+/// A value carried to other threads without a Sendable check; see
+/// ``Parallel/concurrentPerform(iterations:_:)`` for the promise that makes it safe.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -68,8 +68,14 @@ final class BufferCache: Sendable {
     /// Smaller buffers come and go through malloc, which is fast for them.
     static let minimumCount = 16_384
 
+    /// A buffer no tensor holds any more: whoever has it owns it, so it may pass between
+    /// threads (Swift cannot see that ownership moves with it).
+    private struct FreedBuffer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<Float>
+    }
+
     private struct State {
-        var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+        var free: [Int: [FreedBuffer]] = [:]
         var cachedBytes = 0
         var limit = 2 << 30
     }
@@ -80,21 +86,22 @@ final class BufferCache: Sendable {
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count >= BufferCache.minimumCount {
-            let reused = state.withLock { state -> UnsafeMutablePointer<Float>? in
-                guard let p = state.free[count]?.popLast() else { return nil }
+            let reused = state.withLock { state -> FreedBuffer? in
+                guard let buffer = state.free[count]?.popLast() else { return nil }
                 state.cachedBytes -= count * 4
-                return p
+                return buffer
             }
-            if let reused { return reused }
+            if let reused { return reused.pointer }
         }
         return .allocate(capacity: max(count, 1))
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
         if count >= BufferCache.minimumCount {
+            let buffer = FreedBuffer(pointer: p)
             let kept = state.withLock { state in
                 guard state.cachedBytes + count * 4 <= state.limit else { return false }
-                state.free[count, default: []].append(p)
+                state.free[count, default: []].append(buffer)
                 state.cachedBytes += count * 4
                 return true
             }
@@ -107,7 +114,7 @@ final class BufferCache: Sendable {
         state.withLock { state in
             state.limit = max(0, bytes)
             if flush || state.cachedBytes > state.limit {
-                for (_, list) in state.free { for p in list { p.deallocate() } }
+                for (_, list) in state.free { for buffer in list { buffer.pointer.deallocate() } }
                 state.free = [:]
                 state.cachedBytes = 0
             }

@@ -123,7 +123,7 @@ extension TrainingConfig {
         vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16)).jsonTree
 
     /// The keys of the section at dotted `path` ("" for the top level, "model", ...).
-    public static func knownKeys(in path: String) -> [String] {
+    static func knownKeys(in path: String) -> [String] {
         let parts = path.split(separator: ".").map(String.init)
         guard case .object(let members)? = keyTree.member(at: parts) else { return [] }
         return members.keys.sorted()
