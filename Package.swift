@@ -8,7 +8,11 @@ import PackageDescription
 //   -> FableWorkbench (demo pipeline, run planning, the progress display; no ArgumentParser)
 //   -> FableCLI (the ArgumentParser commands) -> fable (the executable: a thin main).
 // FableTokenizer needs no tensors; FableStories needs only FableTensor's random generator.
+// FableTokenizer and FableTensor rest on FableFormats, the one home of shared file formats.
 // Library targets carry no unsafe flags so other packages can depend on them.
+/// Swift 6 language mode (full data-race checking): every target opts in.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Fable",
     // macOS 15: Mutex and Atomic from the Synchronization module guard the few globals.
@@ -29,68 +33,79 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
+        // --- FableFormats (formats helper): JSON, .npy, AtomicFile, MappedFile. Internal:
+        // no product, its API has `package` access. Swift 6 language mode.
+        .target(name: "FableFormats", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "FableFormatsTests", dependencies: ["FableFormats", "FableTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // --- end FableFormats
         .target(
             name: "FableTokenizer",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["FableFormats", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swift6
         ),
-        .target(name: "FableTensor"),
-        .target(name: "FableModel", dependencies: ["FableTensor"]),
-        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor"]),
+        .target(name: "FableTensor", dependencies: ["FableFormats"], swiftSettings: swift6),
+        .target(name: "FableModel", dependencies: ["FableTensor"], swiftSettings: swift6),
+        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats"], swiftSettings: swift6),
         // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
-        .target(name: "FableStories", dependencies: ["FableTensor"]),
-        .target(name: "FableReports", dependencies: ["FableTraining"]),
+        .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"], swiftSettings: swift6),
+        .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"], swiftSettings: swift6),
         .target(
             name: "FableWorkbench",
-            dependencies: ["FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports"]
+            dependencies: [
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports", "FableFormats",
+            ],
+            swiftSettings: swift6
         ),
         .target(
             name: "FableCLI",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
-                "FableWorkbench",
+                "FableWorkbench", "FableFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
-        .executableTarget(name: "fable", dependencies: ["FableCLI"]),
+        .executableTarget(name: "fable", dependencies: ["FableCLI"], swiftSettings: swift6),
         // --- end layout block.
         // Locates ../shared and Tests/Fixtures for every test target.
-        .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
-        .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableTestSupport"]),
-        .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
-        .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
-        .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
+        .target(name: "FableTestSupport", path: "Tests/FableTestSupport", swiftSettings: swift6),
+        .testTarget(
+            name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableTrainingTests", dependencies: ["FableTraining", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
         // --- Layout (issue 15) test targets.
-        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"]),
-        .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableTestSupport"]),
+        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
         .testTarget(
             name: "FableWorkbenchTests",
-            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTestSupport"]
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
         ),
         .testTarget(
             name: "FableCLITests",
             dependencies: [
                 "FableCLI", "FableWorkbench", "FableTraining", "FableTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
         // --- end layout block.
     ],
-    // The package default stays Swift 5 so a newly added target builds before it is checked;
-    // every target above opts in to Swift 6 (full data-race checking) with `swift6`.
+    // The package default stays Swift 5 so a target someone adds builds before it is checked;
+    // every target here opts in to Swift 6 with `swift6`. None needs Swift 5: the kernels'
+    // worker threads get raw pointers through one checked-by-hand wrapper
+    // (Parallel.concurrentPerform; ConcurrentPerform.swift in FableTokenizer).
     swiftLanguageModes: [.v5]
 )
-
-// --- Language mode (issue 15): the targets named here build in Swift 6 (full data-race
-// checking); a target not yet checked stays on the Swift 5 default until it is added.
-// The kernels' worker threads get raw pointers through one checked-by-hand wrapper
-// (Parallel.concurrentPerform; ConcurrentPerform.swift in FableTokenizer), so none of these
-// needs Swift 5 any more.
-let swift6Targets: Set<String> = [
-    "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
-    "FableWorkbench", "FableCLI", "fable", "FableTestSupport",
-    "FableTokenizerTests", "FableTensorTests", "FableModelTests", "FableTrainingTests", "FableStoriesTests",
-    "FableReportsTests", "FableWorkbenchTests", "FableCLITests",
-]
-for target in package.targets where swift6Targets.contains(target.name) {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.swiftLanguageMode(.v6)]
-}

@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import Foundation
 
@@ -82,7 +83,7 @@ extension TrainingConfig {
     /// `overrides` in order, decodes once and validates.
     /// - Parameter source: names the tree in errors (a path, `preset NAME`); an error at a
     ///   key an override set names that override instead.
-    public static func resolve(
+    package static func resolve(
         _ tree: JSONValue, source: String, overrides: [ConfigOverride] = []
     ) throws(TrainingConfigError) -> TrainingConfig {
         guard case .object(var members) = tree else {
@@ -200,7 +201,7 @@ extension TrainingConfig {
     static func parsedValue(_ text: String, shape: JSONValue) -> JSONValue {
         let text = text.trimmingCharacters(in: .whitespaces)
         if text.isEmpty { return .null }
-        if let number = numberLiteral(text) { return .number(number) }
+        if let number = numberLiteral(text) { return number }
         if let literal = try? JSONValue.parse(text) { return literal }
         switch text.lowercased() {
         case "true": return .bool(true)
@@ -217,19 +218,15 @@ extension TrainingConfig {
         return .string(text)
     }
 
-    /// The value of a number written with optional `_` separators, or nil.
-    static func numberLiteral(_ text: String) -> Double? {
+    /// A number written with optional `_` separators (`1_000`) or in a form JSON lacks
+    /// (`.5`, `+5`), or nil. Integers stay exact, so a whole-number key rejects 2^53 + 1
+    /// instead of reading it as 2^53.
+    static func numberLiteral(_ text: String) -> JSONValue? {
         let plain = text.replacingOccurrences(of: "_", with: "")
-        guard plain.first.map({ $0.isNumber || "+-.".contains($0) }) == true,
-              let x = Double(plain), x.isFinite else { return nil }
-        // 2^53 + 1 lies halfway between two doubles and rounds down to 2^53, a whole number
-        // every integer key accepts; round it up instead so integer keys reject it.
-        let limit = Double(configWholeNumberLimit)
-        if abs(x) == limit, plain.allSatisfy({ $0.isNumber || $0 == "-" || $0 == "+" }),
-           Int(plain).map({ $0.magnitude > UInt(configWholeNumberLimit) }) ?? true {
-            return x > 0 ? x.nextUp : x.nextDown
-        }
-        return x
+        guard plain.first.map({ $0.isNumber || "+-.".contains($0) }) == true else { return nil }
+        if let literal = try? JSONValue.parse(plain), case .number = literal { return literal }
+        guard let x = Double(plain), x.isFinite else { return nil }
+        return .number(.double(x))
     }
 
     /// The override that set `key` or a section holding it (the last one wins).
@@ -313,7 +310,11 @@ extension TrainingConfig {
         let one: String, many: String
         switch type {
         case is Int.Type:
-            let large = root.member(at: path)?.doubleValue.map { abs($0) > Double(configWholeNumberLimit) } ?? false
+            var large = false
+            if case .number(let number)? = root.member(at: path) {
+                large = number.intValue.map { $0.magnitude > UInt(configWholeNumberLimit) }
+                    ?? (abs(number.doubleValue) > Double(configWholeNumberLimit))
+            }
             (one, many) = large ? ("a whole number from -2^53 to 2^53", "whole numbers") : ("a whole number", "whole numbers")
         case is Double.Type, is Float.Type: (one, many) = ("a number", "numbers")
         case is Bool.Type: (one, many) = ("true or false", "booleans")
@@ -374,7 +375,7 @@ extension JSONValue {
     /// This value with `value` at `path`, creating objects on the way.
     func setting(_ value: JSONValue, at path: ArraySlice<String>) -> JSONValue {
         guard let first = path.first else { return value }
-        var members: [String: JSONValue] = [:]
+        var members = JSONObject()
         if case .object(let existing) = self { members = existing }
         members[first] = (members[first] ?? .object([:])).setting(value, at: path.dropFirst())
         return .object(members)

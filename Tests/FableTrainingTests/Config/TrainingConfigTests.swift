@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import Foundation
 import Testing
@@ -180,6 +181,9 @@ struct TrainingConfigTests {
                 == .typeMismatch(key: "model.vocab_size", expected: "a whole number", found: "'512.5'"))
         #expect(try TrainingConfig.preset(named: "cpu-small", overrides: sets("seed=9007199254740992")).seed == 1 << 53)
         #expect(try TrainingConfig.preset(named: "cpu-small", overrides: sets("steps=1_000")).steps == 1000)
+        // Files keep integers exact, so 2^53 + 1 in a file is caught too.
+        #expect(configError { _ = try load(#"{"model": "tiny", "steps": 9007199254740993}"#) }
+                == .typeMismatch(key: "steps", expected: limit, found: "a number 9007199254740993"))
         // In a file, the message names the file and the dotted key.
         let json = #"{"model": {"vocab_size": 512.5, "context_length": 8, "d_model": 8, "num_layers": 1, "num_heads": 2}}"#
         do {
