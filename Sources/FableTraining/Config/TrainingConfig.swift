@@ -147,20 +147,20 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         model = try c.decode(ModelConfig.self, forKey: .model)
         optimizer = try c.decodeIfPresent(OptimizerConfig.self, forKey: .optimizer) ?? d.optimizer
         schedule = try c.decodeIfPresent(ScheduleConfig.self, forKey: .schedule) ?? d.schedule
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        batchSize = try c.decodeWholeNumberIfPresent(forKey: .batchSize) ?? d.batchSize
         // A file that gives neither length key gets the default step count.
-        let steps = try c.decodeIfPresent(Int.self, forKey: .steps)
-        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        let steps = try c.decodeWholeNumberIfPresent(forKey: .steps)
+        maxTokens = try c.decodeWholeNumberIfPresent(forKey: .maxTokens)
         self.steps = steps ?? (maxTokens == nil ? d.steps : nil)
-        evalInterval = try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? d.evalInterval
-        evalBatches = try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? d.evalBatches
+        evalInterval = try c.decodeWholeNumberIfPresent(forKey: .evalInterval) ?? d.evalInterval
+        evalBatches = try c.decodeWholeNumberIfPresent(forKey: .evalBatches) ?? d.evalBatches
         fullEval = try c.decodeIfPresent(Bool.self, forKey: .fullEval) ?? d.fullEval
-        checkpointInterval = try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? d.checkpointInterval
-        keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? d.keepCheckpoints
-        logInterval = try c.decodeIfPresent(Int.self, forKey: .logInterval) ?? d.logInterval
+        checkpointInterval = try c.decodeWholeNumberIfPresent(forKey: .checkpointInterval) ?? d.checkpointInterval
+        keepCheckpoints = try c.decodeWholeNumberIfPresent(forKey: .keepCheckpoints) ?? d.keepCheckpoints
+        logInterval = try c.decodeWholeNumberIfPresent(forKey: .logInterval) ?? d.logInterval
         gradClip = try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? d.gradClip
-        seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? d.seed
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        seed = try c.decodeWholeNumberIfPresent(forKey: .seed) ?? d.seed
+        threads = try c.decodeWholeNumberIfPresent(forKey: .threads)
         tokenizer = try c.decodeIfPresent(String.self, forKey: .tokenizer)
     }
 
