@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FableTensor", targets: ["FableTensor"]),
         .library(name: "FableModel", targets: ["FableModel"]),
         .library(name: "FableTraining", targets: ["FableTraining"]),
+        .library(name: "FableDistributed", targets: ["FableDistributed"]),
         .executable(name: "fable", targets: ["fable"]),
     ],
     dependencies: [
@@ -27,11 +28,11 @@ let package = Package(
         ),
         .target(name: "FableTensor"),
         .target(name: "FableModel", dependencies: ["FableTensor"]),
-        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor"]),
+        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableDistributed"]),
         .executableTarget(
             name: "fable",
             dependencies: [
-                "FableTokenizer", "FableTensor", "FableModel", "FableTraining",
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -41,6 +42,17 @@ let package = Package(
         .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
         .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
+
+        // MARK: Distributed training (issue 17): MPI loaded at run time with dlopen.
+        // FableTraining's data-parallel trainer uses it; Swift 6 mode (it compiles cleanly).
+        .target(
+            name: "FableDistributed", dependencies: ["FableTensor"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "FableDistributedTests",
+            dependencies: ["FableDistributed", "FableTraining", "FableTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        // MARK: end of distributed training
     ],
     // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
     // strict Sendable checking rejects without adding safety here.

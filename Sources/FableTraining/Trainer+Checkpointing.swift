@@ -15,6 +15,8 @@ extension Trainer {
         public static let trainData = "run.train_data"
         /// The validation token file's path.
         public static let valData = "run.val_data"
+        /// The number of data-parallel ranks that wrote the checkpoint.
+        public static let ranks = "run.ranks"
     }
 
     // MARK: - Saving
@@ -35,6 +37,7 @@ extension Trainer {
             MetadataKey.wallSeconds: String(wallSeconds),
             MetadataKey.threads: String(Parallel.threadCount),
             MetadataKey.trainData: trainData.url.path,
+            MetadataKey.ranks: String(communicator.size),
         ]
         if let valData { extra[MetadataKey.valData] = valData.url.path }
         // The model config where ModelWeights looks for it too, so any tool that reads
@@ -70,9 +73,14 @@ extension Trainer {
         let state = try Checkpoint.load(from: url, into: model.parameters, optimizer: optimizer)
         step = state.step
         sampler = state.rng
-        tokens = state.extra[MetadataKey.tokens].flatMap(Int.init) ?? state.step * config.tokensPerStep
+        tokens = state.extra[MetadataKey.tokens].flatMap(Int.init) ?? state.step * config.tokensPerStep(ranks: communicator.size)
         previousWallSeconds = state.extra[MetadataKey.wallSeconds].flatMap(Double.init) ?? 0
         return state
+    }
+
+    /// The number of ranks that wrote a checkpoint, when it says.
+    public static func rankCount(of state: Checkpoint.RunState) -> Int? {
+        state.extra[MetadataKey.ranks].flatMap(Int.init)
     }
 
     /// The thread count a checkpoint was written with, when it says.

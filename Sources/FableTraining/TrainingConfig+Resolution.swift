@@ -150,7 +150,7 @@ extension TrainingConfig {
     /// Whole-number keys whose default is not null.
     static let integerKeys: [String: LeafKind] = [
         "batch_size": .integer, "eval_interval": .integer, "eval_batches": .integer, "checkpoint_interval": .integer,
-        "keep_checkpoints": .integer, "log_interval": .integer, "seed": .integer, "schedule.warmup_steps": .integer,
+        "keep_checkpoints": .integer, "log_interval": .integer, "seed": .integer, "grad_accum_steps": .integer, "schedule.warmup_steps": .integer,
         "optimizer.muon_ns_steps": .integer, "model.vocab_size": .integer, "model.context_length": .integer,
         "model.d_model": .integer, "model.num_layers": .integer, "model.num_heads": .integer, "model.d_ff": .integer,
     ]

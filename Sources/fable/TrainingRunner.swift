@@ -1,4 +1,5 @@
 import ArgumentParser
+import FableDistributed
 import FableModel
 import FableTensor
 import FableTraining
@@ -22,7 +23,7 @@ enum TrainingRunner {
 
     /// The lines printed before training starts.
     static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
-                     resumedAt step: Int = 0) -> [String] {
+                     resumedAt step: Int = 0, communicator: Communicator = .single) -> [String] {
         let m = config.model
         let parameters = TransformerLM.parameterLayout(for: m).reduce(0) { $0 + $1.shape.reduce(1, *) }
         var lines: [String] = []
@@ -40,9 +41,19 @@ enum TrainingRunner {
             schedule = "warmup \(config.schedule.warmupSteps), cosine to \(HumanFormat.compact(minimum))"
         }
         let optimizerName = o.kind == .muon ? "Muon (lr \(HumanFormat.compact(o.muonLR))) + AdamW" : o.kind.rawValue
-        lines.append("run:    \(config.totalSteps) steps x \(config.batchSize) x \(m.contextLength) = "
-            + "\(HumanFormat.count(Double(config.totalSteps * config.tokensPerStep))) tokens; "
-            + "\(optimizerName) lr \(HumanFormat.compact(o.lr)), \(schedule); \(Parallel.threadCount) threads")
+        let ranks = communicator.size
+        let steps = config.totalSteps(ranks: ranks)
+        var batch = "\(config.batchSize)"
+        if config.gradAccumSteps > 1 { batch += " x \(config.gradAccumSteps) accumulated" }
+        if ranks > 1 { batch += " x \(ranks) ranks" }
+        lines.append("run:    \(steps) steps x \(batch) x \(m.contextLength) = "
+            + "\(HumanFormat.count(Double(steps * config.tokensPerStep(ranks: ranks)))) tokens; "
+            + "\(optimizerName) lr \(HumanFormat.compact(o.lr)), \(schedule); \(Parallel.threadCount) threads"
+            + (ranks > 1 ? " per rank" : ""))
+        if ranks > 1 {
+            lines.append("ranks:  \(communicator.summary); gradients summed in \(HumanFormat.compact(config.bucketMB)) MB buckets"
+                + (config.overlapCommunication ? " during backward" : " after backward"))
+        }
         if let out {
             let what = step > 0 ? "resuming at step \(step)" : "config.json, metrics.jsonl, checkpoints/"
             lines.append("out:    \(out.url.path) (\(what))")
@@ -54,14 +65,21 @@ enum TrainingRunner {
     /// - Parameter label: the progress line's name.
     static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
                     quiet: Bool) throws -> Trainer.RunResult {
+        let root = trainer.communicator.isRoot
         let progress = ProgressDisplay(total: trainer.totalSteps, label: label, unit: .items("steps"),
-                                       style: quiet ? .silent : .automatic)
+                                       style: quiet || !root ? .silent : .automatic)
         let interrupt = InterruptSignal {
+            guard root else { return }
             ProgressDisplay.writeStandardError("\nCtrl-C: stopping after this step and saving a checkpoint "
                 + "(press Ctrl-C again to quit without saving)\n")
         }
         defer { interrupt.cancel() }
-        return try trainer.run(in: directory, progress: progress, shouldStop: { interrupt.isRaised })
+        // mpirun turns Ctrl-C into SIGTERM for every rank (and SIGKILL 1 s later unless
+        // `--mca odls_base_sigkill_timeout` is raised); treat it as Ctrl-C.
+        let terminate = trainer.communicator.isDistributed ? InterruptSignal(signal: SIGTERM) : nil
+        defer { terminate?.cancel() }
+        return try trainer.run(in: directory, progress: progress,
+                               shouldStop: { interrupt.isRaised || (terminate?.isRaised ?? false) })
     }
 
     /// The lines printed after a run.
