@@ -132,7 +132,7 @@ public final class Communicator: @unchecked Sendable {
     }
 
     /// Seconds on a monotonic clock.
-    static func now() -> Double {
+    public static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9

@@ -44,6 +44,12 @@ public struct Launcher: Equatable, Sendable, CustomStringConvertible {
         public let value: String
         public let expected: String
         public var description: String { "environment variable \(variable)=\(value): expected \(expected)" }
+
+        public init(variable: String, value: String, expected: String) {
+            self.variable = variable
+            self.value = value
+            self.expected = expected
+        }
     }
 
     /// The launcher described by `environment`, or nil when no launcher started this
