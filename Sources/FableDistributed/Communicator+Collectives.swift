@@ -1,3 +1,5 @@
+import Foundation
+
 /// The collectives: every rank calls each one, in the same order, with buffers of the same size.
 extension Communicator {
     /// Waits until every rank has reached this call.
@@ -59,6 +61,48 @@ extension Communicator {
             throw .invalidBuffer(call: "all-gather", reason: "\(block) elements per rank exceed MPI's int count")
         }
         try call("MPI_Allgather") { $0.allgather(nil, 0, base, Int32(block), .float) }
+    }
+
+    /// Sums `buffer` over all ranks and leaves the sum's `ranges[rank]` in the same place of
+    /// this rank's `buffer` (the rest of `buffer` is then undefined). `ranges` tile the
+    /// buffer in rank order.
+    public func reduceScatter(inPlace buffer: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>]) throws(DistributedError) {
+        guard isDistributed, let base = buffer.baseAddress else { return }
+        let counts = try blockCounts(ranges, total: buffer.count, call: "reduce-scatter")
+        try counts.withUnsafeBufferPointer { (counts) throws(DistributedError) in
+            try call("MPI_Reduce_scatter") { $0.reduceScatterInPlace(base, counts.baseAddress!, .float, .sum) }
+            return
+        }
+        // MPI leaves this rank's block at the start of the buffer; move it home.
+        let own = ranges[rank]
+        if own.lowerBound > 0, !own.isEmpty {
+            memmove(base + own.lowerBound, base, own.count * MemoryLayout<Float>.size)
+        }
+    }
+
+    /// Gives every rank every other rank's `ranges[r]` of `buffer` (rank r's values are
+    /// the ones in its own buffer at `ranges[r]`). `ranges` tile the buffer in rank order.
+    public func allGather(inPlace buffer: UnsafeMutableBufferPointer<Float>, ranges: [Range<Int>]) throws(DistributedError) {
+        guard isDistributed, let base = buffer.baseAddress else { return }
+        let counts = try blockCounts(ranges, total: buffer.count, call: "all-gather")
+        let displacements = ranges.map { Int32($0.lowerBound) }
+        try counts.withUnsafeBufferPointer { (counts) throws(DistributedError) in
+            try displacements.withUnsafeBufferPointer { (displacements) throws(DistributedError) in
+                try call("MPI_Allgatherv") { $0.allgathervInPlace(base, counts.baseAddress!, displacements.baseAddress!, .float) }
+                return
+            }
+        }
+    }
+
+    private func blockCounts(_ ranges: [Range<Int>], total: Int, call: String) throws(DistributedError) -> [Int32] {
+        guard ranges.count == size, ranges.first?.lowerBound == 0, ranges.last?.upperBound == total,
+              zip(ranges, ranges.dropFirst()).allSatisfy({ $0.upperBound == $1.lowerBound }) else {
+            throw .invalidBuffer(call: call, reason: "the \(ranges.count) ranges do not tile \(total) elements in rank order")
+        }
+        guard total <= Int(Int32.max) else {
+            throw .invalidBuffer(call: call, reason: "\(total) elements exceed MPI's int displacements")
+        }
+        return ranges.map { Int32($0.count) }
     }
 
     /// Copies `buffer` from rank `root` to every other rank.

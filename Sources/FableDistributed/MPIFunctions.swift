@@ -33,6 +33,12 @@ struct MPIFunctions: @unchecked Sendable {
                      _ request: UnsafeMutableRawPointer) -> Int32
     var reduceScatterBlock: (_ send: Send, _ receive: Receive, _ receiveCount: Int32, MPIDatatype, MPIReduction) -> Int32
     var allgather: (_ send: Send, _ sendCount: Int32, _ receive: Receive, _ receiveCount: Int32, MPIDatatype) -> Int32
+    /// `MPI_Reduce_scatter` in place: the sum's block r (counts[r] elements) lands at the
+    /// start of rank r's buffer.
+    var reduceScatterInPlace: (_ buffer: Receive, _ counts: UnsafePointer<Int32>, MPIDatatype, MPIReduction) -> Int32
+    /// `MPI_Allgatherv` in place: rank r's counts[r] elements at displacements[r].
+    var allgathervInPlace: (_ buffer: Receive, _ counts: UnsafePointer<Int32>, _ displacements: UnsafePointer<Int32>,
+                            MPIDatatype) -> Int32
     var broadcast: (_ buffer: Receive, _ count: Int32, MPIDatatype, _ root: Int32) -> Int32
     var wait: (_ request: UnsafeMutableRawPointer) -> Int32
     var test: (_ request: UnsafeMutableRawPointer) -> (code: Int32, done: Bool)
@@ -72,6 +78,8 @@ extension MPIFunctions {
         let iallreduce = try s.function("MPI_Iallreduce", as: (@convention(c) (Send, Receive, Int32, H, H, H, P) -> Int32).self)
         let reduceScatter = try s.function("MPI_Reduce_scatter_block", as: (@convention(c) (Send, Receive, Int32, H, H, H) -> Int32).self)
         let allgather = try s.function("MPI_Allgather", as: (@convention(c) (Send, Int32, H, Receive, Int32, H, H) -> Int32).self)
+        let reduceScatterV = try s.function("MPI_Reduce_scatter", as: (@convention(c) (Send, Receive, UnsafePointer<Int32>?, H, H, H) -> Int32).self)
+        let allgatherv = try s.function("MPI_Allgatherv", as: (@convention(c) (Send, Int32, H, Receive, UnsafePointer<Int32>?, UnsafePointer<Int32>?, H, H) -> Int32).self)
         let broadcast = try s.function("MPI_Bcast", as: (@convention(c) (Receive, Int32, H, Int32, H) -> Int32).self)
         let wait = try s.function("MPI_Wait", as: (@convention(c) (P, P) -> Int32).self)
         let test = try s.function("MPI_Test", as: (@convention(c) (P, UnsafeMutablePointer<Int32>?, P) -> Int32).self)
@@ -94,6 +102,10 @@ extension MPIFunctions {
             reduceScatterBlock: { send, receive, count, t, o in reduceScatter(send ?? inPlace, receive, count, type(t), op(o), world) },
             allgather: { send, sendCount, receive, receiveCount, t in
                 allgather(send ?? inPlace, sendCount, type(t), receive, receiveCount, type(t), world)
+            },
+            reduceScatterInPlace: { buffer, counts, t, o in reduceScatterV(inPlace, buffer, counts, type(t), op(o), world) },
+            allgathervInPlace: { buffer, counts, displacements, t in
+                allgatherv(inPlace, 0, type(t), buffer, counts, displacements, type(t), world)
             },
             broadcast: { buffer, count, t, root in broadcast(buffer, count, type(t), root, world) },
             wait: { request in wait(request, statusIgnore) },
@@ -132,6 +144,8 @@ extension MPIFunctions {
         let iallreduce = try s.function("MPI_Iallreduce", as: (@convention(c) (Send, Receive, Int32, H, H, H, P) -> Int32).self)
         let reduceScatter = try s.function("MPI_Reduce_scatter_block", as: (@convention(c) (Send, Receive, Int32, H, H, H) -> Int32).self)
         let allgather = try s.function("MPI_Allgather", as: (@convention(c) (Send, Int32, H, Receive, Int32, H, H) -> Int32).self)
+        let reduceScatterV = try s.function("MPI_Reduce_scatter", as: (@convention(c) (Send, Receive, UnsafePointer<Int32>?, H, H, H) -> Int32).self)
+        let allgatherv = try s.function("MPI_Allgatherv", as: (@convention(c) (Send, Int32, H, Receive, UnsafePointer<Int32>?, UnsafePointer<Int32>?, H, H) -> Int32).self)
         let broadcast = try s.function("MPI_Bcast", as: (@convention(c) (Receive, Int32, H, Int32, H) -> Int32).self)
         let wait = try s.function("MPI_Wait", as: (@convention(c) (P, P) -> Int32).self)
         let test = try s.function("MPI_Test", as: (@convention(c) (P, UnsafeMutablePointer<Int32>?, P) -> Int32).self)
@@ -154,6 +168,10 @@ extension MPIFunctions {
             reduceScatterBlock: { send, receive, count, t, o in reduceScatter(send ?? inPlace, receive, count, type(t), op(o), world) },
             allgather: { send, sendCount, receive, receiveCount, t in
                 allgather(send ?? inPlace, sendCount, type(t), receive, receiveCount, type(t), world)
+            },
+            reduceScatterInPlace: { buffer, counts, t, o in reduceScatterV(inPlace, buffer, counts, type(t), op(o), world) },
+            allgathervInPlace: { buffer, counts, displacements, t in
+                allgatherv(inPlace, 0, type(t), buffer, counts, displacements, type(t), world)
             },
             broadcast: { buffer, count, t, root in broadcast(buffer, count, type(t), root, world) },
             wait: { request in wait(request, statusIgnore) },

@@ -45,7 +45,8 @@ extension Trainer {
         extra[ModelWeights.configMetadataKey] = String(decoding: config.model.jsonData(), as: UTF8.self)
         let state = Checkpoint.RunState(step: step, rng: sampler, config: config.jsonText,
                                         tokenizer: config.tokenizer, extra: extra)
-        try Checkpoint.save(to: url, store: model.parameters, optimizer: optimizer, state: state)
+        try Checkpoint.save(to: url, store: model.parameters, optimizer: shards == nil ? optimizer : try gatheredOptimizer(),
+                            state: state)
     }
 
     // MARK: - Restoring
@@ -70,7 +71,10 @@ extension Trainer {
                     reason: "the checkpoint holds \(savedConfig.optimizer.kind.rawValue) state but this run uses \(config.optimizer.kind.rawValue)")
             }
         }
-        let state = try Checkpoint.load(from: url, into: model.parameters, optimizer: optimizer)
+        // Checkpoints hold the whole optimizer state; a sharded rank keeps its share of it.
+        let whole = shards == nil ? optimizer : try config.optimizer.makeOptimizer(for: model.parameters)
+        let state = try Checkpoint.load(from: url, into: model.parameters, optimizer: whole)
+        if shards != nil { keepOwnShare(of: whole) }
         step = state.step
         sampler = state.rng
         tokens = state.extra[MetadataKey.tokens].flatMap(Int.init) ?? state.step * config.tokensPerStep(ranks: communicator.size)

@@ -35,6 +35,7 @@ extension Trainer {
     /// - Parameter lossSum: this rank's sum of its micro-batches' mean losses.
     func averageOverRanks(lossSum: Double) throws -> Double {
         try gradientBuckets?.finish()
+        if let shards { try communicator.reduceScatter(inPlace: model.parameters.gradients, ranges: shards.ranges) }
         let total = communicator.isDistributed ? try communicator.allreduce([lossSum])[0] : lossSum
         let divisor = config.gradAccumSteps * communicator.size
         if divisor > 1 {

@@ -152,6 +152,7 @@ extension Trainer {
                 if !parametersAreFinite() {
                     throw TrainerError.diverged(step: step, reason: "the weights hold NaN or infinite values")
                 }
+                if shards != nil { _ = try gatheredOptimizer() }  // rank 0 gathers the state to write it
                 return
             }
             let start = Trainer.now()

@@ -42,8 +42,11 @@ public final class Trainer {
     public let validationBatches: ValidationBatches?
     /// The processes training this model together (``Communicator/single`` for one).
     public let communicator: Communicator
-    /// Sums gradients over the ranks; nil for a single process.
+    /// Sums gradients over the ranks; nil for a single process and with sharded optimizer state.
     let gradientBuckets: GradientBuckets?
+    /// The parameters each rank updates when `shard_optimizer` is on in a job of several
+    /// ranks (Trainer+ShardedOptimizer.swift); nil otherwise.
+    public let shards: ParameterShards?
 
     /// Optimizer steps completed.
     public internal(set) var step = 0
@@ -114,13 +117,17 @@ public final class Trainer {
         } catch {
             throw TrainingConfigError(error, section: "model")
         }
+        let shards = config.shardOptimizer && communicator.isDistributed
+            ? ParameterShards(store: model.parameters, ranks: communicator.size) : nil
+        self.shards = shards
         do {
-            optimizer = try config.optimizer.makeOptimizer(for: model.parameters)
+            optimizer = try config.optimizer.makeOptimizer(
+                for: model.parameters, entries: shards?.entries[communicator.rank] ?? model.parameters.entries)
         } catch let error as OptimizerConfigError {
             throw TrainingConfigError(error, section: "optimizer")
         }
         schedule = try config.makeSchedule(ranks: communicator.size)
-        gradientBuckets = communicator.isDistributed
+        gradientBuckets = communicator.isDistributed && shards == nil
             ? GradientBuckets(store: model.parameters, communicator: communicator,
                               bucketBytes: Int(config.bucketMB * 1_048_576), overlap: config.overlapCommunication)
             : nil
@@ -185,13 +192,19 @@ public final class Trainer {
         guard loss.isFinite else {
             throw TrainerError.diverged(step: attempted, reason: "the training loss is \(Trainer.describe(loss))")
         }
-        let norm = config.gradClip > 0
-            ? GradientClipping.clip(store, maxNorm: config.gradClip)
-            : GradientClipping.norm(UnsafeBufferPointer(store.gradients))
+        let norm: Double
+        if shards != nil {
+            norm = try clipShardedGradients()
+        } else {
+            norm = config.gradClip > 0
+                ? GradientClipping.clip(store, maxNorm: config.gradClip)
+                : GradientClipping.norm(UnsafeBufferPointer(store.gradients))
+        }
         guard norm.isFinite else {
             throw TrainerError.diverged(step: attempted, reason: "the gradient norm is \(Trainer.describe(norm))")
         }
         optimizer.step(learningRate: rate)
+        if let shards { try communicator.allGather(inPlace: store.values, ranges: shards.ranges) }
         step = attempted
         let stepTokens = batch.inputs.count * microBatches * communicator.size
         tokens += stepTokens

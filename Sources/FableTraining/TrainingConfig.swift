@@ -75,6 +75,11 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// `overlap_communication`: start each bucket's all-reduce during backward (true) or
     /// reduce every bucket after backward (false; for measuring what overlap gains).
     public var overlapCommunication: Bool
+    /// `shard_optimizer`: in a data-parallel job each rank keeps the optimizer state of its
+    /// share of the parameters only (ZeRO stage 1): gradients are reduce-scattered, each rank
+    /// updates its share, and the parameters are all-gathered. AdamW or Muon; checkpoints
+    /// hold the whole state, so any rank count, sharded or not, resumes them.
+    public var shardOptimizer: Bool
 
     /// A configuration with the given model and default settings for everything else.
     public init(
@@ -83,7 +88,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         maxTokens: Int? = nil, evalInterval: Int = 200, evalBatches: Int = 10, fullEval: Bool = false,
         checkpointInterval: Int = 1000, keepCheckpoints: Int = 3, logInterval: Int = 10,
         gradClip: Double = 1.0, seed: Int = 0, threads: Int? = nil, tokenizer: String? = nil,
-        gradAccumSteps: Int = 1, bucketMB: Double = 8, overlapCommunication: Bool = true
+        gradAccumSteps: Int = 1, bucketMB: Double = 8, overlapCommunication: Bool = true,
+        shardOptimizer: Bool = false
     ) {
         self.model = model
         self.optimizer = optimizer
@@ -104,6 +110,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         self.gradAccumSteps = gradAccumSteps
         self.bucketMB = bucketMB
         self.overlapCommunication = overlapCommunication
+        self.shardOptimizer = shardOptimizer
     }
 
     // MARK: - Derived values
@@ -166,6 +173,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case gradAccumSteps = "grad_accum_steps"
         case bucketMB = "bucket_mb"
         case overlapCommunication = "overlap_communication"
+        case shardOptimizer = "shard_optimizer"
     }
 
     public init(from decoder: Decoder) throws {
@@ -192,6 +200,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         gradAccumSteps = try c.decodeIfPresent(Int.self, forKey: .gradAccumSteps) ?? d.gradAccumSteps
         bucketMB = try c.decodeIfPresent(Double.self, forKey: .bucketMB) ?? d.bucketMB
         overlapCommunication = try c.decodeIfPresent(Bool.self, forKey: .overlapCommunication) ?? d.overlapCommunication
+        shardOptimizer = try c.decodeIfPresent(Bool.self, forKey: .shardOptimizer) ?? d.shardOptimizer
     }
 
     /// Writes every key; absent optional values are written as `null` so config.json lists
@@ -217,6 +226,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try c.encode(gradAccumSteps, forKey: .gradAccumSteps)
         try c.encode(bucketMB, forKey: .bucketMB)
         try c.encode(overlapCommunication, forKey: .overlapCommunication)
+        try c.encode(shardOptimizer, forKey: .shardOptimizer)
     }
 
     /// The configuration as pretty, key-sorted JSON with every key (config.json).
@@ -275,6 +285,8 @@ extension TrainingConfig {
         try require(seed >= 0 && seed <= Self.maxSeed, "seed", seed, "an integer from 0 to 2^53")
         try require(gradAccumSteps >= 1, "grad_accum_steps", gradAccumSteps, "a positive integer (1: no accumulation)")
         try require(bucketMB.isFinite && bucketMB > 0, "bucket_mb", bucketMB, "a positive number of megabytes")
+        try require(!shardOptimizer || optimizer.kind != .sgd, "shard_optimizer", shardOptimizer,
+                    "false with optimizer.kind sgd (SGD keeps no state to shard; use adamw or muon)")
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
         _ = try makeSchedule()
     }

@@ -135,6 +135,7 @@ struct Train: ParsableCommand {
         let trainer = try Trainer(config: resolved, train: trainData, val: valData, communicator: communicator)
         if communicator.isRoot {
             printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, communicator: communicator))
+            if let line = TrainingRunner.shardingLine(trainer) { printNow([line]) }
         }
         try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory, communicator: communicator)
     }
@@ -144,7 +145,7 @@ struct Train: ParsableCommand {
         "steps", "max_tokens", "eval_interval", "eval_batches", "full_eval", "checkpoint_interval",
         "keep_checkpoints", "log_interval", "threads", "tokenizer",
         // A different rank count changes the global batch; grad_accum_steps can restore it.
-        "grad_accum_steps", "bucket_mb", "overlap_communication",
+        "grad_accum_steps", "bucket_mb", "overlap_communication", "shard_optimizer",
     ]
 
     private func resumeRun(_ directory: RunDirectory, sets: [ConfigOverride], communicator: Communicator) throws {
@@ -181,6 +182,7 @@ struct Train: ParsableCommand {
         if communicator.isRoot {
             printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, resumedAt: trainer.step,
                                          communicator: communicator))
+            if let line = TrainingRunner.shardingLine(trainer) { printNow([line]) }
             if let saved = Trainer.rankCount(of: restored), saved != communicator.size {
                 print("note: the checkpoint was written by \(saved) rank\(saved == 1 ? "" : "s") and this job has \(communicator.size); "
                     + "the global batch is now \(trainer.config.batchSize * trainer.config.gradAccumSteps * communicator.size) "

@@ -52,7 +52,7 @@ enum TrainingRunner {
             + (ranks > 1 ? " per rank" : ""))
         if ranks > 1 {
             lines.append("ranks:  \(communicator.summary); gradients summed in \(HumanFormat.compact(config.bucketMB)) MB buckets"
-                + (config.overlapCommunication ? " during backward" : " after backward"))
+                + (config.overlapCommunication && !config.shardOptimizer ? " during backward" : " after backward"))
         }
         if let out {
             let what = step > 0 ? "resuming at step \(step)" : "config.json, metrics.jsonl, checkpoints/"
@@ -63,6 +63,15 @@ enum TrainingRunner {
 
     /// Runs `trainer` into `directory` with a progress line and Ctrl-C handling.
     /// - Parameter label: the progress line's name.
+    /// The line on sharded optimizer state, or nil when it is not sharded.
+    static func shardingLine(_ trainer: Trainer) -> String? {
+        guard trainer.shards != nil else { return nil }
+        let (perRank, unsharded) = trainer.optimizerStateBytes
+        func mb(_ bytes: Int) -> String { HumanFormat.significant(Double(bytes) / 1_048_576, digits: 3) + " MiB" }
+        return "shard:  optimizer state \(mb(perRank)) on this rank instead of \(mb(unsharded)) "
+            + "(saves \(mb(unsharded - perRank)) per rank; ZeRO-1 over \(trainer.communicator.size) ranks)"
+    }
+
     static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
                     quiet: Bool) throws -> Trainer.RunResult {
         let root = trainer.communicator.isRoot

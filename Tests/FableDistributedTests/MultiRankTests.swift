@@ -90,6 +90,49 @@ struct MultiRankTests {
                          tolerance: 2e-5)
     }
 
+    @Test("sharded optimizer state (ZeRO-1) == unsharded, AdamW and Muon; a sharded checkpoint resumes in one process")
+    func shardedMatchesUnsharded() throws {
+        let folder = try MultiRank.makeWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for optimizer in ["adamw", "muon"] {
+            let kind = "optimizer.kind=\(optimizer)"
+            let plain = try MultiRank.run(ranks: 2, MultiRank.tinyRun(out: "\(optimizer)-plain", batchSize: 4, extra: [kind]), in: folder)
+            #expect(plain.status == 0, "\(plain.text)")
+            let sharded = try MultiRank.run(ranks: 2, MultiRank.tinyRun(out: "\(optimizer)-sharded", batchSize: 4,
+                                                                        extra: [kind, "shard_optimizer=true"]), in: folder)
+            #expect(sharded.status == 0, "\(sharded.text)")
+            #expect(sharded.text.contains("optimizer state") && sharded.text.contains("saves"), "\(sharded.text)")
+            let a = try MultiRank.trainLosses(folder.appendingPathComponent("\(optimizer)-plain"))
+            let b = try MultiRank.trainLosses(folder.appendingPathComponent("\(optimizer)-sharded"))
+            #expect(a.count == 10)
+            for step in 1...10 {
+                #expect(abs((a[step] ?? .nan) - (b[step] ?? -1)) <= 1e-5, "\(optimizer) step \(step)")
+            }
+            // The whole optimizer state is in both checkpoints, equal to rounding.
+            let final = "checkpoints/step_000010.safetensors"
+            let plainFile = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("\(optimizer)-plain/\(final)"))
+            let shardedFile = try SafeTensorsFile(contentsOf: folder.appendingPathComponent("\(optimizer)-sharded/\(final)"))
+            #expect(plainFile.tensors.map(\.name).sorted() == shardedFile.tensors.map(\.name).sorted())
+            for tensor in plainFile.tensors {
+                let x = try plainFile.floats(named: tensor.name), y = try shardedFile.floats(named: tensor.name)
+                let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 2e-5, "\(optimizer) \(tensor.name): largest difference \(worst)")
+            }
+        }
+        // 2 sharded ranks stop at step 5; one process finishes like the unsharded 2-rank run.
+        let first = try MultiRank.run(ranks: 2, MultiRank.tinyRun(out: "shard-resume", batchSize: 4, steps: 5,
+                                                                  extra: ["shard_optimizer=true"]), in: folder)
+        #expect(first.status == 0, "\(first.text)")
+        let second = try MultiRank.run(ranks: 0, ["train", "--resume", "shard-resume", "--quiet", "--threads", "1",
+                                                  "--set", "steps=10", "--set", "grad_accum_steps=2"], in: folder)
+        #expect(second.status == 0, "\(second.text)")
+        let reference = try MultiRank.trainLosses(folder.appendingPathComponent("adamw-plain"))
+        let resumed = try MultiRank.trainLosses(folder.appendingPathComponent("shard-resume"))
+        for step in 1...10 {
+            #expect(abs((reference[step] ?? .nan) - (resumed[step] ?? -1)) <= 1e-5, "resumed step \(step)")
+        }
+    }
+
     @Test("a rank killed mid-run ends the whole job with an error within seconds")
     func killedRank() throws {
         let folder = try MultiRank.makeWorkspace()
