@@ -1,8 +1,13 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
-// Fable: a language-model workbench in Swift. Dependencies point one way:
-// fable -> FableTraining -> FableModel -> FableTensor; FableTokenizer stands alone.
+// Fable: a language-model workbench in Swift. The targets follow the pipeline and their
+// dependencies point one way:
+//   FableStories (built-in corpus) -> FableTokenizer (BPE) -> FableTensor -> FableModel
+//   -> FableTraining (loop, optimizers, data, checkpoints, metrics) -> FableReports (HTML/SVG)
+//   -> FableWorkbench (demo pipeline, run planning, the progress display; no ArgumentParser)
+//   -> FableCLI (the ArgumentParser commands) -> fable (the executable: a thin main).
+// FableTokenizer needs no tensors; FableStories needs only FableTensor's random generator.
 // Library targets carry no unsafe flags so other packages can depend on them.
 let package = Package(
     name: "Fable",
@@ -13,6 +18,8 @@ let package = Package(
         .library(name: "FableModel", targets: ["FableModel"]),
         .library(name: "FableTraining", targets: ["FableTraining"]),
         .library(name: "FableDistributed", targets: ["FableDistributed"]),
+        .library(name: "FableStories", targets: ["FableStories"]),
+        .library(name: "FableReports", targets: ["FableReports"]),
         .executable(name: "fable", targets: ["fable"]),
     ],
     dependencies: [
@@ -29,19 +36,44 @@ let package = Package(
         .target(name: "FableTensor"),
         .target(name: "FableModel", dependencies: ["FableTensor"]),
         .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableDistributed"]),
-        .executableTarget(
-            name: "fable",
+        // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
+        .target(name: "FableStories", dependencies: ["FableTensor"]),
+        .target(name: "FableReports", dependencies: ["FableTraining"]),
+        .target(
+            name: "FableWorkbench",
+            dependencies: ["FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports"]
+        ),
+        .target(
+            name: "FableCLI",
             dependencies: [
-                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableDistributed",
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
+                "FableWorkbench", "FableDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        .executableTarget(name: "fable", dependencies: ["FableCLI"]),
+        // --- end layout block.
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
         .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableTestSupport"]),
         .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
         .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
+        // --- Layout (issue 15) test targets.
+        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"]),
+        .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableTestSupport"]),
+        .testTarget(
+            name: "FableWorkbenchTests",
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTestSupport"]
+        ),
+        .testTarget(
+            name: "FableCLITests",
+            dependencies: [
+                "FableCLI", "FableWorkbench", "FableTraining", "FableTestSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // --- end layout block.
 
         // MARK: Distributed training (issue 17): MPI loaded at run time with dlopen.
         // FableTraining's data-parallel trainer uses it; Swift 6 mode (it compiles cleanly).
