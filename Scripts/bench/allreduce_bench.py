@@ -20,7 +20,8 @@ import subprocess
 import sys
 import time
 
-MPIRUN_OPTIONS = ["--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none"]
+MPIRUN_OPTIONS = ["--oversubscribe", "--bind-to", "none", "--mca", "btl_vader_single_copy_mechanism", "none",
+                  "--mca", "mpi_yield_when_idle", "1"]
 
 
 def fable_times(binary, sizes, iterations, warmup, ranks):

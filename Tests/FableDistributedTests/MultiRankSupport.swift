@@ -35,7 +35,7 @@ enum MultiRank {
     /// Options that let Open MPI run in a container as root on a small machine: more ranks
     /// than cores, no core binding, no cross-memory attach (often forbidden in containers).
     static let mpirunOptions = ["--oversubscribe", "--bind-to", "none",
-                                "--mca", "btl_vader_single_copy_mechanism", "none"]
+                                "--mca", "btl_vader_single_copy_mechanism", "none", "--mca", "mpi_yield_when_idle", "1"]
 
     struct Output {
         var status: Int32

@@ -139,9 +139,14 @@ extension Trainer {
             timing.logging += Trainer.now() - start
         }
 
+        // The step of the newest checkpoint, known to every rank alike (a sharded save is a
+        // collective, so all ranks must decide the same way whether one is needed).
+        var checkpointedStep: Int? = directory != nil && startStep > 0 ? startStep : nil
+
         /// Saves a checkpoint of the current step; nil when there is no directory.
         func saveCheckpoint() throws {
             guard let directory else { return }
+            defer { checkpointedStep = step }
             guard communicator.isRoot else {
                 // The same check rank 0 makes before writing, so every rank agrees.
                 if !parametersAreFinite() {
@@ -174,7 +179,7 @@ extension Trainer {
             if try agreedStop(shouldStop()) {
                 try writeRecord(evaluation: nil)
                 do {
-                    if lastCheckpoint.map(stepNumber(of:)) != step { try saveCheckpoint() }
+                    if checkpointedStep != step { try saveCheckpoint() }
                 } catch TrainerError.diverged(let s, let reason) {
                     return try diverged(s, reason)
                 }
