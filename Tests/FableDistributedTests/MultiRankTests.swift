@@ -133,6 +133,21 @@ struct MultiRankTests {
         }
     }
 
+    @Test("an error on one rank ends every rank (MPI_Abort) with a message naming the rank")
+    func erroringRank() throws {
+        let folder = try MultiRank.makeWorkspace()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try MultiRank.run(ranks: 0, MultiRank.tinyRun(out: "taken", batchSize: 4, steps: 1), in: folder)
+        #expect(first.status == 0, "\(first.text)")
+        // Only rank 0 checks the run folder; rank 1 goes on into training and waits in its
+        // first collective until rank 0's MPI_Abort ends it.
+        let output = try MultiRank.run(ranks: 2, MultiRank.tinyRun(out: "taken", batchSize: 4), in: folder, timeout: 120)
+        #expect(output.status != 0, "\(output.text)")
+        #expect(output.text.contains("rank 0 of 2: error:") && output.text.contains("already holds a training run"),
+                "\(output.text)")
+        #expect(output.seconds < 60, "the job took \(output.seconds) s to end")
+    }
+
     @Test("a rank killed mid-run ends the whole job with an error within seconds")
     func killedRank() throws {
         let folder = try MultiRank.makeWorkspace()

@@ -22,7 +22,10 @@ import Foundation
 ///
 /// The loop with evaluation, metrics, checkpoints, progress and Ctrl-C handling is
 /// ``run(in:shouldStop:onEvent:)`` (Trainer+Run.swift); evaluation is in
-/// Trainer+Evaluation.swift and checkpoints in Trainer+Checkpointing.swift.
+/// Trainer+Evaluation.swift and checkpoints in Trainer+Checkpointing.swift. Given a
+/// ``Communicator`` of several ranks, each rank trains its slice of the global batch
+/// (Trainer+DataParallel.swift), optionally with sharded optimizer state
+/// (Trainer+ShardedOptimizer.swift).
 public final class Trainer {
     /// The validated configuration.
     public let config: TrainingConfig
