@@ -1,5 +1,6 @@
 import ArgumentParser
 import FableDistributed
+import FableWorkbench
 import Foundation
 
 /// `fable bench allreduce`: times float32 all-reduce over the ranks of an MPI job, or with

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FableFormats
 import FableTokenizer
 import Foundation
 
@@ -58,9 +59,9 @@ struct TokenizerDecode: ParsableCommand {
         let text = String(decoding: bytes, as: UTF8.self)
         if let output {
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                try AtomicFile.write(text, to: URL(fileURLWithPath: output))
             } catch {
-                throw ValidationError("--output \(output): cannot write (\(error.localizedDescription))")
+                throw ValidationError("--output \(output): cannot write (\(error.reason))")
             }
             FileHandle.standardError.write(Data("decoded \(all.count) ids -> \(output) (\(text.utf8.count) bytes)\n".utf8))
         } else {

@@ -123,8 +123,8 @@ extension Trainer {
                 record.gradNorm = interval.gradNorm / Double(interval.steps)
                 if interval.seconds > 0 { record.tokensPerSecond = Double(interval.tokens) / interval.seconds }
                 if communicator.isDistributed {
-                    record.extra["ranks"] = .number(Double(communicator.size))
-                    record.extra["comm_seconds"] = .number(interval.communication / Double(interval.steps))
+                    record.extra["ranks"] = .number(.integer(Int64(communicator.size)))
+                    record.extra["comm_seconds"] = .number(.double(interval.communication / Double(interval.steps)))
                 }
                 lastTrainLoss = record.trainLoss
             }

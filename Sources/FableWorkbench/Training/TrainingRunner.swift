@@ -1,30 +1,26 @@
-import ArgumentParser
 import FableDistributed
 import FableModel
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
-
-extension TokenDataset.Element: ExpressibleByArgument {}
 
 /// What `fable train` and `fable sweep` share: opening the token files, printing the plan,
 /// running a trainer with a progress line and Ctrl-C handling, and the closing summary.
-enum TrainingRunner {
+package enum TrainingRunner {
     /// Opens a token file (fully validated: ids must fit Int32; the vocabulary is checked
     /// by the config against the file's largest id).
-    static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
+    package static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
         try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
     }
 
     /// Applies the config's thread count to the kernels.
-    static func applyThreads(_ config: TrainingConfig) {
+    package static func applyThreads(_ config: TrainingConfig) {
         Parallel.threadCount = config.threads ?? Parallel.defaultThreadCount()
     }
 
     /// The lines printed before training starts.
-    static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
-                     resumedAt step: Int = 0, communicator: Communicator = .single) -> [String] {
+    package static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
+                             resumedAt step: Int = 0, communicator: Communicator = .single) -> [String] {
         let m = config.model
         let parameters = TransformerLM.parameterLayout(for: m).reduce(0) { $0 + $1.shape.reduce(1, *) }
         var lines: [String] = []
@@ -63,7 +59,7 @@ enum TrainingRunner {
     }
 
     /// The line on sharded optimizer state, or nil when it is not sharded.
-    static func shardingLine(_ trainer: Trainer) -> String? {
+    package static func shardingLine(_ trainer: Trainer) -> String? {
         guard trainer.shards != nil else { return nil }
         let (perRank, unsharded) = trainer.optimizerStateBytes
         func mb(_ bytes: Int) -> String { HumanFormat.significant(Double(bytes) / 1_048_576, digits: 3) + " MiB" }
@@ -74,7 +70,7 @@ enum TrainingRunner {
     /// Runs `trainer` into `directory` with a progress line and Ctrl-C handling (in a
     /// data-parallel job, rank 0 alone shows progress).
     /// - Parameter label: the progress line's name.
-    static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
+    package static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
                     quiet: Bool) throws -> Trainer.RunResult {
         let root = trainer.communicator.isRoot
         let progress = TrainingProgress(
@@ -95,7 +91,7 @@ enum TrainingRunner {
     }
 
     /// The lines printed after a run.
-    static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
+    package static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
         var lines: [String] = []
         let rate = result.timing.training > 0 ? Double(result.tokens) / result.wallSeconds : 0
         switch result.outcome {
@@ -131,21 +127,14 @@ enum TrainingRunner {
 }
 
 /// A command failure reported as its message alone (no usage text), exit status 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+package struct CommandFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }
 
 /// Prints lines and flushes standard output, so they appear before the progress line
 /// (standard error) even when both go to one pipe or file.
-func printNow(_ lines: [String]) {
+package func printNow(_ lines: [String]) {
     for line in lines { print(line) }
-    fflush(stdout)
-}
-
-extension ProgressDisplay {
-    /// Writes text to standard error at once (safe from a signal handler's queue).
-    static func writeStandardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
+    fflush(nil)  // all output streams; naming `stdout` is a global Swift 6 cannot check
 }
