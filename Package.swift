@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "FableTensor", targets: ["FableTensor"]),
         .library(name: "FableModel", targets: ["FableModel"]),
         .library(name: "FableTraining", targets: ["FableTraining"]),
+        .library(name: "FableDistributed", targets: ["FableDistributed"]),
         .library(name: "FableStories", targets: ["FableStories"]),
         .library(name: "FableReports", targets: ["FableReports"]),
         .executable(name: "fable", targets: ["fable"]),
@@ -48,7 +49,10 @@ let package = Package(
         ),
         .target(name: "FableTensor", dependencies: ["FableFormats"], swiftSettings: swift6),
         .target(name: "FableModel", dependencies: ["FableTensor"], swiftSettings: swift6),
-        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats"], swiftSettings: swift6),
+        .target(
+            name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats", "FableDistributed"],
+            swiftSettings: swift6
+        ),
         // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
         .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"], swiftSettings: swift6),
         .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"], swiftSettings: swift6),
@@ -56,6 +60,7 @@ let package = Package(
             name: "FableWorkbench",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports", "FableFormats",
+                "FableDistributed",
             ],
             swiftSettings: swift6
         ),
@@ -63,7 +68,7 @@ let package = Package(
             name: "FableCLI",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
-                "FableWorkbench", "FableFormats",
+                "FableWorkbench", "FableFormats", "FableDistributed",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swift6
@@ -102,6 +107,15 @@ let package = Package(
             swiftSettings: swift6
         ),
         // --- end layout block.
+
+        // MARK: Distributed training (issue 17): MPI loaded at run time with dlopen.
+        // FableTraining's data-parallel trainer uses it; Swift 6 mode (it compiles cleanly).
+        .target(
+            name: "FableDistributed", dependencies: ["FableTensor"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableDistributedTests",
+            dependencies: ["FableDistributed", "FableTraining", "FableTestSupport"], swiftSettings: swift6),
+        // MARK: end of distributed training
     ],
     // The package default stays Swift 5 so a target someone adds builds before it is checked;
     // every target here opts in to Swift 6 with `swift6`. None needs Swift 5: the kernels'

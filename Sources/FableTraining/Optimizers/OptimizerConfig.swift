@@ -122,16 +122,22 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     /// The optimizer this config describes, over every parameter of `store`.
     /// - Throws: ``OptimizerConfigError`` for invalid values.
     public func makeOptimizer(for store: ParameterStore) throws -> any Optimizer {
+        try makeOptimizer(for: store, entries: store.entries)
+    }
+
+    /// The optimizer over `entries` of `store` only (a rank's shard when optimizer state is
+    /// sharded). SGD keeps no state and always updates the whole store.
+    public func makeOptimizer(for store: ParameterStore, entries: [ParameterStore.Entry]) throws -> any Optimizer {
         try validate()
         let adamHyper = AdamW.Hyperparameters(beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay)
         switch kind {
         case .sgd:
             return SGD(store: store, decay: sgdDecay)
         case .adamw:
-            return AdamW(store: store, hyperparameters: adamHyper)
+            return AdamW(store: store, entries: entries, hyperparameters: adamHyper)
         case .muon:
-            let muonEntries = store.entries.filter { usesMuon(name: $0.name, shape: $0.shape) }
-            let adamEntries = store.entries.filter { !usesMuon(name: $0.name, shape: $0.shape) }
+            let muonEntries = entries.filter { usesMuon(name: $0.name, shape: $0.shape) }
+            let adamEntries = entries.filter { !usesMuon(name: $0.name, shape: $0.shape) }
             let muon = Muon(
                 store: store, entries: muonEntries,
                 hyperparameters: .init(momentum: muonMomentum, nesterov: muonNesterov,
