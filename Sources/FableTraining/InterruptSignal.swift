@@ -7,8 +7,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns Ctrl-C (SIGINT) into a flag that long work checks between steps, so it can save
-/// its state and stop cleanly instead of dying mid-write.
+/// Turns Ctrl-C (SIGINT), SIGTERM and SIGHUP into a flag that long work checks between
+/// steps, so it can save its state and stop cleanly instead of dying mid-write. SIGTERM is
+/// what `timeout`, `docker stop`, Slurm and systemd send before killing a job; SIGHUP
+/// arrives when the terminal goes away.
 ///
 /// While an `InterruptSignal` is active, a real signal handler (installed with `sigaction`)
 /// replaces the default action. It only bumps an atomic counter and writes one byte to a
@@ -19,26 +21,31 @@ import Darwin
 /// and re-raises the signal, so an impatient user can still stop at once.
 ///
 /// ```swift
-/// let interrupt = InterruptSignal { print("stopping after this step…") }
+/// let interrupt = InterruptSignal { signal in print("\(InterruptSignal.name(of: signal)): stopping after this step…") }
 /// defer { interrupt.cancel() }
 /// let result = try trainer.run(in: dir, shouldStop: { interrupt.isRaised })
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
-    private let signalNumber: Int32
+    /// The signals that ask a long job to save and stop.
+    public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
+    private let signalNumbers: [Int32]
     private let startCount: Int
-    private var previousAction = sigaction()
+    private var previousActions: [sigaction]
     private let readSource: DispatchSourceRead
     private let pipeDescriptors: (read: Int32, write: Int32)
     private let lock = NSLock()
     private var cancelled = false
 
-    /// Starts catching `signal` (SIGINT by default).
+    /// Starts catching `signals` (SIGINT, SIGTERM and SIGHUP by default).
     /// - Parameters:
-    ///   - signal: the signal to catch.
+    ///   - signals: the signals to catch; any of them raises the flag.
     ///   - secondSignalTerminates: a second signal ends the process as the default action would.
-    ///   - onFirst: called (on a background queue) the first time the signal arrives.
-    public init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
-        signalNumber = signal
+    ///   - onFirst: called (on a background queue) with the signal's number the first time
+    ///     one arrives.
+    public init(signals: [Int32] = InterruptSignal.stopSignals, secondSignalTerminates: Bool = true,
+                onFirst: (@Sendable (Int32) -> Void)? = nil) {
+        signalNumbers = signals
         var fds: [Int32] = [-1, -1]
         if pipe(&fds) != 0 { fds = [-1, -1] }
         pipeDescriptors = (fds[0], fds[1])
@@ -53,7 +60,7 @@ public final class InterruptSignal: @unchecked Sendable {
         readSource.setEventHandler {
             var byte: UInt8 = 0
             _ = read(readFD, &byte, 1)
-            if !fired { fired = true; onFirst?() }
+            if !fired { fired = true; onFirst?(interruptState.lastSignal.load(ordering: .sequentiallyConsistent)) }
         }
         readSource.resume()
 
@@ -65,7 +72,23 @@ public final class InterruptSignal: @unchecked Sendable {
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(signal, &action, &previousAction)
+        var previous: [sigaction] = []
+        for signal in signals {
+            var old = sigaction()
+            sigaction(signal, &action, &old)
+            previous.append(old)
+        }
+        previousActions = previous
+    }
+
+    /// "Ctrl-C", "SIGTERM", "SIGHUP" or "signal N", for messages.
+    public static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGINT: return "Ctrl-C"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "signal \(signal)"
+        }
     }
 
     /// True once the signal has arrived after this object started catching it.
@@ -80,7 +103,7 @@ public final class InterruptSignal: @unchecked Sendable {
         cancelled = true
         lock.unlock()
         guard first else { return }
-        sigaction(signalNumber, &previousAction, nil)
+        for (signal, var previous) in zip(signalNumbers, previousActions) { sigaction(signal, &previous, nil) }
         interruptState.pipeWrite.store(-1, ordering: .sequentiallyConsistent)
         readSource.cancel()
         if pipeDescriptors.read >= 0 { close(pipeDescriptors.read) }
@@ -96,6 +119,7 @@ private final class InterruptState: Sendable {
     let startCount = Atomic<Int>(0)
     let pipeWrite = Atomic<Int32>(-1)
     let terminatesOnSecond = Atomic<Bool>(true)
+    let lastSignal = Atomic<Int32>(0)
 }
 
 private let interruptState = InterruptState()
@@ -103,6 +127,7 @@ private let interruptState = InterruptState()
 /// The C signal handler: count, wake the read source, and on a second signal fall back to
 /// the default action.
 private func interruptHandler(_ signal: Int32) {
+    interruptState.lastSignal.store(signal, ordering: .sequentiallyConsistent)
     let (_, total) = interruptState.count.add(1, ordering: .sequentiallyConsistent)
     let fd = interruptState.pipeWrite.load(ordering: .sequentiallyConsistent)
     if fd >= 0 {

@@ -241,6 +241,7 @@ extension TrainingConfig {
         try require(gradClip.isFinite && gradClip >= 0, "grad_clip", gradClip, "a number >= 0 (0: no clipping)")
         try require(seed >= 0 && seed <= Self.maxSeed, "seed", seed, "an integer from 0 to 2^53")
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
+        try checkSizeLimits()
         _ = try makeSchedule()
     }
 

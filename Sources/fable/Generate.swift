@@ -132,9 +132,13 @@ struct Generate: ParsableCommand {
                 write(try decoder.append(token))
             }
             write(decoder.finish() + "\n")
+            if stream.finishReason == .nonFiniteLogits {
+                throw CommandFailure("generation stopped after \(produced) tokens: \(FinishReason.nonFiniteLogits) "
+                    + "(are the checkpoint's weights damaged or from a diverged run?)")
+            }
         } else {
             var decodeError: Error?
-            _ = try generator.generate(
+            let finished = try generator.generate(
                 prompt: ids, samples: samples, options: options,
                 onToken: { _, _ in
                     if firstToken == nil { firstToken = clock.now }
@@ -150,6 +154,10 @@ struct Generate: ParsableCommand {
                     }
                 })
             if let decodeError { throw decodeError }
+            if finished.contains(where: { $0.finishReason == .nonFiniteLogits }) {
+                throw CommandFailure("generation stopped: \(FinishReason.nonFiniteLogits) "
+                    + "(are the checkpoint's weights damaged or from a diverged run?)")
+            }
         }
         if stats {
             func seconds(_ d: Duration) -> Double {

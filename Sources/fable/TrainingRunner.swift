@@ -15,9 +15,12 @@ enum TrainingRunner {
         try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
     }
 
-    /// Applies the config's thread count to the kernels.
-    static func applyThreads(_ config: TrainingConfig) {
-        Parallel.threadCount = config.threads ?? Parallel.defaultThreadCount()
+    /// Applies the config's thread count to the kernels, after checking FABLE_THREADS and
+    /// that the system lets that many threads start.
+    static func applyThreads(_ config: TrainingConfig) throws {
+        let count = try config.threads ?? Parallel.environmentThreadCount() ?? Parallel.defaultThreadCount()
+        try Parallel.ensureThreadsCanStart(count)
+        Parallel.threadCount = count
     }
 
     /// The lines printed before training starts.
@@ -56,8 +59,8 @@ enum TrainingRunner {
                     quiet: Bool) throws -> Trainer.RunResult {
         let progress = ProgressDisplay(total: trainer.totalSteps, label: label, unit: .items("steps"),
                                        style: quiet ? .silent : .automatic)
-        let interrupt = InterruptSignal {
-            ProgressDisplay.writeStandardError("\nCtrl-C: stopping after this step and saving a checkpoint "
+        let interrupt = InterruptSignal { signal in
+            ProgressDisplay.writeStandardError("\n\(InterruptSignal.name(of: signal)): stopping after this step and saving a checkpoint "
                 + "(press Ctrl-C again to quit without saving)\n")
         }
         defer { interrupt.cancel() }
@@ -111,6 +114,13 @@ struct CommandFailure: Error, CustomStringConvertible {
 func printNow(_ lines: [String]) {
     for line in lines { print(line) }
     fflush(stdout)
+}
+
+/// Writes "warning: MESSAGE" to standard error (after flushing standard output, so the
+/// order holds when both go to one file).
+func printWarning(_ message: String) {
+    fflush(stdout)
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }
 
 extension ProgressDisplay {

@@ -58,6 +58,47 @@ struct VocabularyFilesTests {
         #expect(listing.contains("\n261\t13\t\"<|endoftext|>\"\tspecial\n"))
     }
 
+    /// Another vocabulary over the same bytes with other merges.
+    static func other() -> Vocabulary {
+        var tokens = (0..<256).map { [UInt8($0)] }
+        let merges: [([UInt8], [UInt8])] = [([0x61], [0x62]), ([0x61, 0x62], [0x63])]
+        for merge in merges { tokens.append(merge.0 + merge.1) }
+        return Vocabulary(tokens: tokens, merges: merges, specialTokens: [])
+    }
+
+    @Test("a save cut short between two renames leaves a folder that is refused, not a mix")
+    func mixedSetRefused() throws {
+        let directory = Self.temporaryDirectory(), newer = Self.temporaryDirectory()
+        defer { for url in [directory, newer] { try? FileManager.default.removeItem(at: url) } }
+        try Self.sample().save(to: directory)
+        try Self.other().save(to: newer)
+        // What a kill after the manifest and vocab.json were replaced leaves behind.
+        for name in ["manifest.txt", "vocab.json"] {
+            let target = directory.appendingPathComponent(name)
+            try FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: newer.appendingPathComponent(name), to: target)
+        }
+        let merges = directory.appendingPathComponent("merges.txt").path
+        let special = directory.appendingPathComponent("special_tokens.txt").path
+        #expect(throws: VocabularyFileError.self) { try Vocabulary.load(from: directory) }
+        do {
+            _ = try Vocabulary.load(from: directory)
+        } catch let VocabularyFileError.mismatchedSet(path, reason) {
+            #expect(path == merges || path == special)
+            #expect(reason.contains("manifest.txt"))
+        }
+        // Without the manifest (an older folder) the merges still give the mix away.
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("manifest.txt"))
+        #expect(throws: VocabularyFileError.self) { try Vocabulary.load(from: directory) }
+        do {
+            _ = try Vocabulary.load(from: directory)
+        } catch let VocabularyFileError.mismatchedSet(path, reason) {
+            #expect(path == merges && reason.contains("merge 1 ") && reason.contains("not a token of"))
+        }
+        // The complete new set loads.
+        #expect(try Vocabulary.load(from: newer) == Self.other())
+    }
+
     @Test("vocab.json is valid JSON whose keys decode to the tokens")
     func vocabJSONIsJSON() throws {
         let vocabulary = Self.sample()
