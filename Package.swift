@@ -41,6 +41,14 @@ let package = Package(
         .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
         .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
+        // --- reliability (issue 21): runs the built `fable` binary (kill -9, signals, bad
+        // options) and replays the fuzzers' regression inputs. Depending on `fable` makes
+        // `swift test` build it first.
+        .testTarget(
+            name: "FableReliabilityTests",
+            dependencies: ["fable", "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableTestSupport"]
+        ),
+        // --- end reliability
     ],
     // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
     // strict Sendable checking rejects without adding safety here.

@@ -130,8 +130,9 @@ struct Train: ParsableCommand {
         let lock = try RunLock.acquire(directory)
         defer { lock.release() }
         let resolved = try TrainingConfig.load(from: directory.configURL, overrides: sets)
-        if directory.resumeCandidates().isEmpty && !directory.holdsRun {
-            // A run that stopped before its first checkpoint: start it again from step 0.
+        if directory.resumeCandidates().isEmpty {
+            // A run that stopped before its first checkpoint: start it again from step 0
+            // (its metrics lines, if any, describe steps no checkpoint kept).
             guard let train else {
                 throw TrainerError.nothingToResume(path: directory.url.path,
                     reason: "it has no checkpoint yet; give --train FILE to start it again from step 0")
@@ -144,6 +145,11 @@ struct Train: ParsableCommand {
             let trainData = try TrainingRunner.openDataset(train, dtype: dtype)
             let valData = try val.map { try TrainingRunner.openDataset($0, dtype: dtype) }
             let trainer = try Trainer(config: resolved, train: trainData, val: valData)
+            if FileManager.default.fileExists(atPath: directory.metricsURL.path) {
+                do { try Data().write(to: directory.metricsURL, options: .atomic) } catch {
+                    throw TrainerError.fileSystem(path: directory.metricsURL.path, reason: error.localizedDescription)
+                }
+            }
             printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory))
             try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory)
             return
