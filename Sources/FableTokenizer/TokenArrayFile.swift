@@ -134,7 +134,12 @@ public enum NPYHeader {
             let trimmed = part.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             guard let dimension = Int(trimmed), dimension >= 0 else { throw fail(start, "integer dimensions in 'shape'") }
-            count *= dimension
+            // A shape whose element count (times 8 bytes) overflows is no file that exists.
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard !overflow, product <= Int.max / 8 else {
+                throw fail(start, "a 'shape' whose element count fits in memory (this one overflows 64 bits: \(shapeText))")
+            }
+            count = product
         }
         let widths = ["<u2": 2, "<u4": 4, "<i4": 4, "<i8": 8, "<u8": 8, "|u1": 1, "<i2": 2]
         guard let width = widths[descriptor] else {

@@ -151,6 +151,17 @@ extension Vocabulary {
         let tokens = try readVocabJSON(vocabJSON, specialTokens: specialTokens)
         let rules = try readMerges(merges)
         try checkMergesMatch(tokens: tokens, merges: rules, vocabPath: vocabJSON.path, mergesPath: merges.path)
+        if rules.isEmpty {
+            // Without merges, multi-byte tokens can never be produced: an empty or
+            // truncated merges.txt, not a byte-level vocabulary.
+            let specials = Set(specialTokens.map { Array($0.utf8) })
+            let unreachable = tokens.filter { $0.count > 1 && !specials.contains($0) }.count
+            if unreachable > 0 {
+                throw VocabularyFileError.mismatchedSet(
+                    path: merges.path,
+                    reason: "it holds no merges, but \(vocabJSON.path) has \(unreachable) multi-byte tokens that only merges can make")
+            }
+        }
         return Vocabulary(tokens: tokens, mergePairs: rules, specialTokens: specialTokens)
     }
 
@@ -192,9 +203,17 @@ extension Vocabulary {
             }
             let specials = Set(specialTokens)
             var tokens = [[UInt8]?](repeating: nil, count: entries.count)
+            var seenKeys: [String: Int] = [:]
             for entry in entries {
                 // Located only on failure: counting lines per entry would be quadratic.
                 var at: (line: Int, column: Int) { VocabularyFileError.lineAndColumn(of: entry.offset, in: buffer) }
+                // A repeated key would otherwise surface as a confusing gap in the ids.
+                if let first = seenKeys.updateValue(entry.offset, forKey: entry.key) {
+                    let firstLine = VocabularyFileError.lineAndColumn(of: first, in: buffer).line
+                    throw VocabularyFileError.malformed(
+                        path: url.path, line: at.line, column: at.column,
+                        expected: "each token once; \(entry.key.debugDescription) already appears on line \(firstLine)")
+                }
                 guard entry.id < entries.count else {
                     throw VocabularyFileError.missingID(path: url.path, id: firstMissingID(entries), count: entries.count)
                 }

@@ -199,3 +199,42 @@ struct VocabularyFilesTests {
         #expect(Vocabulary.readable(Array("🙃é".utf8) + [0x00]) == "\"🙃é\\x00\"")
     }
 }
+
+@Suite("Vocabulary file checks")
+struct VocabularyFileCheckTests {
+    private func write(_ files: [String: String]) throws -> URL {
+        let directory = VocabularyFilesTests.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, text) in files { try Data(text.utf8).write(to: directory.appendingPathComponent(name)) }
+        return directory
+    }
+
+    @Test("a key twice in vocab.json is named as such, with both lines")
+    func duplicateKey() throws {
+        let directory = try write(["vocab.json": "{\"a\": 0,\n\"a\": 1}\n", "merges.txt": "#version: 0.2\n"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        #expect(throws: VocabularyFileError.malformed(path: directory.appendingPathComponent("vocab.json").path, line: 2, column: 1,
+                                                      expected: "each token once; \"a\" already appears on line 1")) {
+            try Vocabulary.load(from: directory)
+        }
+    }
+
+    @Test("an empty merges.txt beside multi-byte tokens is refused; a bytes-only vocabulary needs none")
+    func emptyMerges() throws {
+        var tokens = (0..<256).map { [UInt8($0)] }
+        let bytesOnly = Vocabulary(tokens: tokens, merges: [], specialTokens: [])
+        let first = VocabularyFilesTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: first) }
+        try bytesOnly.save(to: first)
+        #expect(try Vocabulary.load(from: first) == bytesOnly)
+
+        tokens.append([0x61, 0x62])
+        let withMerge = Vocabulary(tokens: tokens, merges: [([0x61], [0x62])], specialTokens: [])
+        let second = VocabularyFilesTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: second) }
+        try withMerge.save(to: second)
+        try Data("#version: 0.2\n".utf8).write(to: second.appendingPathComponent("merges.txt"))
+        try FileManager.default.removeItem(at: second.appendingPathComponent("manifest.txt"))
+        #expect(throws: VocabularyFileError.self) { try Vocabulary.load(from: second) }
+    }
+}

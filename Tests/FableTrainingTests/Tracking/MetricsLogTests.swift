@@ -1,4 +1,5 @@
 import Foundation
+import FableTestSupport
 import Testing
 @testable import FableTraining
 
