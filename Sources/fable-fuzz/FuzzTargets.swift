@@ -38,7 +38,7 @@ enum FuzzTargets {
     /// Runs `target` on `bytes` through a scratch file; errors are fine.
     static func run(_ target: Target, _ bytes: UnsafeBufferPointer<UInt8>, scratch: URL) {
         let url = scratch.appendingPathExtension(target.fileExtension)
-        FileManager.default.createFile(atPath: url.path, contents: Data(buffer: bytes))
+        _ = FileManager.default.createFile(atPath: url.path, contents: Data(buffer: bytes))
         _ = try? target.parse(url)
     }
 

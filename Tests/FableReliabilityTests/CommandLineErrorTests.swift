@@ -3,8 +3,8 @@ import Testing
 
 /// Options and environments that used to trap, hang or pass silently: each must end with
 /// a clear message naming the option, and an ordinary exit status (never a signal).
-@Suite("Command-line errors", .serialized,
-       .enabled(if: FableProcess.available, "the fable executable was not built beside the tests"))
+extension FableBinaryTests {
+@Suite("Command-line errors")
 struct CommandLineErrorTests {
     /// Runs fable and checks it failed cleanly with `needle` in its error output.
     private func expectCleanFailure(_ arguments: [String], environment: [String: String] = [:], shell: String? = nil,
@@ -59,4 +59,5 @@ struct CommandLineErrorTests {
     func sizeLimits(_ set: String, _ key: String) throws {
         try expectCleanFailure(["train", "--preset", "cpu-small", "--set", set, "--dry-run"], mentions: key)
     }
+}
 }

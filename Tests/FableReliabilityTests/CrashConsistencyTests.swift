@@ -45,8 +45,8 @@ private func tensors(_ url: URL) throws -> [String: [UInt8]] {
     return out
 }
 
-@Suite("Crash consistency (the fable binary under kill -9 and SIGTERM)", .serialized,
-       .enabled(if: FableProcess.available, "the fable executable was not built beside the tests"))
+extension FableBinaryTests {
+@Suite("Crash consistency (the fable binary under kill -9 and SIGTERM)")
 struct CrashConsistencyTests {
     @Test("kill -9 at random moments: every checkpoint loads, resume continues, final weights equal an uninterrupted run's")
     func killNine() throws {
@@ -68,11 +68,15 @@ struct CrashConsistencyTests {
             let arguments = started
                 ? ["train", "--resume", killed.url.path, "--train", data.path, "--quiet"]
                 : ["train", "--config", config.path, "--train", data.path, "--out", killed.url.path, "--quiet"]
+            let before = killed.stepCheckpoints().last?.step ?? -1
             let process = try FableProcess.start(arguments)
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32(30_000 + rng.nextInt(below: 400_000)))
+            // Let it get past start-up (slow in a debug build on a busy machine) and write a
+            // checkpoint, then kill it a random moment later: mid-step, mid-checkpoint, anywhere.
+            for _ in 0..<3000 where process.isRunning && (killed.stepCheckpoints().last?.step ?? -1) <= before { usleep(10_000) }
+            usleep(UInt32(rng.nextInt(below: 150_000)))
             if !process.isRunning { finishedEarly = true; process.waitUntilExit(); break }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -119,6 +123,9 @@ struct CrashConsistencyTests {
         #expect(second.stderr.contains("in use by another training run (pid \(process.processIdentifier) on "), "\(second.stderr)")
 
         kill(process.processIdentifier, SIGTERM)
+        for _ in 0..<6000 where process.isRunning { usleep(10_000) }
+        #expect(!process.isRunning, "SIGTERM did not stop the run within 60 s")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 130)
         let checkpoint = try #require(run.latestCheckpoint())
@@ -126,4 +133,5 @@ struct CrashConsistencyTests {
         #expect(state.step > 0)
         #expect(try MetricsLog.read(run.metricsURL).events.last?.name == MetricsEvent.interrupted)
     }
+}
 }

@@ -1,7 +1,15 @@
 import Foundation
+import Testing
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The tests that run the `fable` binary, one at a time: starting processes from several
+/// tests at once has hung Foundation's `Process` on Linux, and the timing-based tests want
+/// the machine to themselves.
+@Suite("The fable binary", .serialized,
+       .enabled(if: FableProcess.available, "the fable executable was not built beside the tests"))
+struct FableBinaryTests {}
 
 /// Runs the built `fable` executable as a child process, as a user or a scheduler would.
 ///
@@ -47,39 +55,31 @@ struct FableProcess {
     }
 
     /// Runs `fable arguments...` to the end (killed after `timeout` seconds).
+    ///
+    /// Output goes to files, not pipes: a pipe's write end can leak into a child that
+    /// another test starts at the same moment, and reading it would then wait for that
+    /// child to end.
     static func run(_ arguments: [String], environment: [String: String] = [:], shell prefix: String? = nil,
                     timeout: Double = 120) throws -> Result {
         let process = try start(arguments, environment: environment, shell: prefix)
-        let out = Pipe(), err = Pipe()
+        let folder = scratchFolder("output")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
         process.standardOutput = out
         process.standardError = err
         try process.run()
-        // Read both pipes while it runs, so a chatty child never blocks on a full pipe.
-        let collected = Collected()
-        let group = DispatchGroup()
-        for (pipe, isOut) in [(out, true), (err, false)] {
-            DispatchQueue.global().async(group: group) {
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                collected.set(data, isOut: isOut)
-            }
-        }
+        try? out.close()
+        try? err.close()
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        group.wait()
         return Result(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                      stdout: String(decoding: collected.out, as: UTF8.self),
-                      stderr: String(decoding: collected.err, as: UTF8.self))
-    }
-
-    private final class Collected: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var out = Data(), err = Data()
-        func set(_ data: Data, isOut: Bool) {
-            lock.lock(); defer { lock.unlock() }
-            if isOut { out = data } else { err = data }
-        }
+                      stdout: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
+                      stderr: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
     }
 }
 

@@ -79,6 +79,13 @@ public final class InterruptSignal: @unchecked Sendable {
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
+        // A parent that started us from a thread blocking these signals (a Dispatch
+        // worker, some supervisors) passes that mask on, and a blocked signal would stay
+        // pending forever: unblock them on this thread, which then receives them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in signals { sigaddset(&unblock, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         var previous: [sigaction] = []
         for signal in signals {
             var old = sigaction()
