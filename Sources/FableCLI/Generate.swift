@@ -91,6 +91,7 @@ struct Generate: ParsableCommand {
         try Parallel.checkThreadOption(threads)
         try Parallel.ensureThreadsCanStart(threads)
         Parallel.threadCount = threads
+        try requirePath(checkpoint, option: "--checkpoint")
         let loaded = try ModelFile.load(
             from: URL(fileURLWithPath: checkpoint), config: model.isEmpty ? nil : model.resolve().config)
         let lm = loaded.model

@@ -47,6 +47,7 @@ struct TokenizerDecode: ParsableCommand {
         let tokenizer = try source.load()
         var all: [Int]
         if let input {
+            try requirePath(input, option: "--input")
             all = try TokenArrayReader.read(URL(fileURLWithPath: input), binDType: TokenDType(rawValue: binDType)!)
         } else {
             all = try TokenArrayReader.parseText(ids!, path: "--ids")
@@ -60,7 +61,7 @@ struct TokenizerDecode: ParsableCommand {
             do {
                 try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
             } catch {
-                throw ValidationError("--output \(output): cannot write (\(error.localizedDescription))")
+                throw CommandFailure("--output \(output): cannot write (\(error.localizedDescription))")
             }
             FileHandle.standardError.write(Data("decoded \(all.count) ids -> \(output) (\(text.utf8.count) bytes)\n".utf8))
         } else {

@@ -75,6 +75,7 @@ struct TokenizerEncode: ParsableCommand {
     func run() throws {
         let outputURL = URL(fileURLWithPath: output)
         StaleTemporaryFiles.removeAbandoned(in: outputURL.deletingLastPathComponent(), target: outputURL.lastPathComponent)
+        try requirePath(input, option: "--input")
         let tokenizer = try source.load()
         let encoder = TokenFileEncoder(tokenizer: tokenizer, threads: threads, blockBytes: blockKiB * 1024,
                                        specialTokens: !noSpecialTokens)

@@ -44,7 +44,8 @@ struct TokenizerOptions: ParsableArguments {
         if let directory = tokenizer {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("--tokenizer \(directory): not a directory (expected vocab.json and merges.txt inside)")
+                // Found at run time: a plain failure, not a usage error (no usage text, exit 1).
+                throw CommandFailure("--tokenizer \(directory): not a directory (expected vocab.json and merges.txt inside)")
             }
             let url = URL(fileURLWithPath: directory)
             let vocabulary = try Vocabulary.load(from: url)
@@ -54,6 +55,8 @@ struct TokenizerOptions: ParsableArguments {
             }
             return try Self.warningAboutAddedSpecials(vocabulary, source: url.appendingPathComponent(Vocabulary.vocabFileName).path)
         }
+        try requirePath(vocab!, option: "--vocab")
+        try requirePath(merges!, option: "--merges")
         let vocabulary = try Vocabulary.load(vocabJSON: URL(fileURLWithPath: vocab!), merges: URL(fileURLWithPath: merges!),
                                              specialTokens: specialTokens)
         return try Self.warningAboutAddedSpecials(vocabulary, source: vocab!)

@@ -13,7 +13,8 @@ enum TrainingRunner {
     /// Opens a token file (fully validated: ids must fit Int32; the vocabulary is checked
     /// by the config against the file's largest id).
     static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
-        try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
+        try requirePath(path, option: "token file")
+        return try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
     }
 
     /// Applies the config's thread count to the kernels, after checking FABLE_THREADS and
@@ -104,6 +105,19 @@ enum TrainingRunner {
         }
         lines.append("metrics: \(directory.metricsURL.path)  (fable report \(directory.url.path))")
         return lines
+    }
+}
+
+/// Checks that `path`, given with `option`, is an existing regular file (or, with
+/// `directory`, a folder), so the error names the option rather than Foundation's
+/// "NSCocoaErrorDomain error 256".
+func requirePath(_ path: String, option: String, directory: Bool = false) throws {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+        throw CommandFailure("\(option) \(path): no such \(directory ? "folder" : "file")")
+    }
+    if isDirectory.boolValue != directory {
+        throw CommandFailure("\(option) \(path): is a \(directory ? "file" : "folder"); expected a \(directory ? "folder" : "file")")
     }
 }
 

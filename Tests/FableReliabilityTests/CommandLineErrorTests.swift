@@ -61,3 +61,49 @@ struct CommandLineErrorTests {
     }
 }
 }
+
+extension FableBinaryTests.CommandLineErrorTests {
+    @Test("a folder where a file is expected is named with its option, not NSCocoaErrorDomain; no usage text")
+    func folderForFile() throws {
+        let folder = scratchFolder("folder")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try FableProcess.run(["tokenizer", "decode", "--vocab", folder.path, "--merges", folder.path,
+                                           "--input", folder.path], timeout: 60)
+        #expect(result.status == 1 && !result.signalled)
+        #expect(result.stderr.contains("--vocab \(folder.path): is a folder; expected a file"), "\(result.stderr)")
+        #expect(!result.stderr.contains("NSCocoaErrorDomain") && !result.stderr.contains("USAGE"))
+    }
+}
+
+extension FableBinaryTests.CommandLineErrorTests {
+    @Test("decode with a --count near Int.max, and generate --prompt - with a folder as standard input, fail cleanly")
+    func decodeAndGenerateInputs() throws {
+        let folder = scratchFolder("pipeline")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("text.txt")
+        try Data(String(repeating: "the cat sat on the mat. <|endoftext|>\n", count: 200).utf8).write(to: text)
+        let tok = folder.appendingPathComponent("tok").path
+        let trained = try FableProcess.run(["tokenizer", "train", "--input", text.path, "--vocab-size", "280", "--out", tok, "--quiet"])
+        #expect(trained.status == 0, "\(trained.stderr)")
+
+        let decoded = try FableProcess.run(["tokenizer", "decode", "--tokenizer", tok, "--ids", "65 66 67",
+                                            "--offset", "1", "--count", "9223372036854775807"])
+        #expect(decoded.status == 0 && !decoded.signalled, "\(decoded.stderr)")
+        #expect(decoded.stdout.hasPrefix("AB"), "\(decoded.stdout)")  // id 0 is <|endoftext|>, then the bytes
+
+        let ids = folder.appendingPathComponent("ids.npy").path
+        let encoded = try FableProcess.run(["tokenizer", "encode", "--tokenizer", tok, "--input", text.path, "--output", ids])
+        #expect(encoded.status == 0, "\(encoded.stderr)")
+        let run = folder.appendingPathComponent("run").path
+        let model = try FableProcess.run(["train", "--preset", "cpu-small", "--set", "model.vocab_size=288",
+                                          "--set", "model.context_length=16", "--set", "model.d_model=16", "--set", "model.num_layers=1",
+                                          "--set", "model.num_heads=2", "--set", "model.d_ff=32", "--set", "steps=2",
+                                          "--set", "batch_size=2", "--set", "schedule.warmup_steps=1", "--set", "threads=1",
+                                          "--train", ids, "--out", run, "--quiet"])
+        #expect(model.status == 0, "\(model.stderr)")
+        let generated = try FableProcess.run(["generate", "--checkpoint", run + "/checkpoints/latest.safetensors",
+                                              "--tokenizer", tok, "--prompt", "-", "--threads", "1"], shell: "exec 0</ && exec")
+        #expect(!generated.signalled && generated.status == 1, "\(generated.stderr)")
+        #expect(generated.stderr.contains("standard input"), "\(generated.stderr)")
+    }
+}
