@@ -32,7 +32,14 @@ public struct SweepGrid: Equatable, Sendable {
     public init(parsing arguments: [String]) throws(TrainingConfigError) {
         var axes: [Axis] = []
         for argument in arguments {
-            let pair = try ConfigOverride(parsing: argument)
+            let pair: ConfigOverride
+            do { pair = try ConfigOverride(parsing: argument) } catch {
+                // ConfigOverride speaks of --set; this argument came from --grid.
+                if case let .malformedOverride(_, reason) = error {
+                    throw .invalidValue(key: "--grid", value: argument, expected: reason)
+                }
+                throw error
+            }
             let values = Self.splitValues(pair.value)
             guard !values.isEmpty, !values.contains(where: \.isEmpty) else {
                 throw .malformedOverride(argument: argument, reason: "expected comma-separated values after '=', e.g. optimizer.lr=1e-4,3e-4")
@@ -72,9 +79,15 @@ public struct SweepGrid: Equatable, Sendable {
         }
     }
 
-    /// A value usable in a folder name: `/` and spaces become `_`.
+    /// A value usable in a folder name: `/` and spaces become `_`, and a changed value gets
+    /// a short hash of the original, so `/a/b` and `_a_b` never share a folder (the sweep
+    /// would skip the second as done).
     static func fileSafe(_ value: String) -> String {
-        String(value.map { $0 == "/" || $0 == " " ? "_" : $0 })
+        let safe = String(value.map { $0 == "/" || $0 == " " ? "_" : $0 })
+        guard safe != value else { return value }
+        var hash: UInt32 = 2_166_136_261
+        for byte in value.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return safe + "-" + String(hash, radix: 16)
     }
 
     /// Splits on commas outside brackets.

@@ -56,3 +56,42 @@ struct SizeLimitTests {
         #expect(throws: ModelConfigError.self) { try config.validate() }
     }
 }
+
+/// Settings that used to be accepted silently or named the wrong option.
+@Suite("Silent settings")
+struct SilentSettingTests {
+    @Test("sweep folder names never collide: tokenizer=/a/b and tokenizer=_a_b get different folders")
+    func sweepNames() throws {
+        let grid = try SweepGrid(parsing: ["tokenizer=/a/b,_a_b,a b"])
+        let names = grid.points.map(\.name)
+        #expect(Set(names).count == 3, "\(names)")
+        #expect(names[1] == "tokenizer=_a_b")
+        #expect(names[0].hasPrefix("tokenizer=_a_b-"))
+    }
+
+    @Test("a --grid error names --grid, not --set")
+    func gridErrorNamesGrid() throws {
+        do {
+            _ = try SweepGrid(parsing: ["optimizer.lr"])
+            Issue.record("accepted a --grid without '='")
+        } catch {
+            #expect("\(error)".hasPrefix("--grid is optimizer.lr"), "\(error)")
+        }
+    }
+
+    @Test("a muon_exclude pattern that matches no parameter is refused, naming the key")
+    func muonExcludeTypo() throws {
+        let config = try tinyConfig("optimizer.kind=muon", #"optimizer.muon_exclude=["token_embedings.weight"]"#)
+        #expect(throws: TrainingConfigError.self) {
+            _ = try Trainer(config: config, train: patternDataset("muon-typo.npy"), val: nil)
+        }
+        do {
+            _ = try Trainer(config: config, train: patternDataset("muon-typo.npy"), val: nil)
+        } catch {
+            #expect("\(error)".contains("optimizer.muon_exclude"), "\(error)")
+        }
+        // The defaults may match nothing: tied embeddings have no lm_head.weight.
+        let tied = try tinyConfig("optimizer.kind=muon", "model.tie_embeddings=true")
+        _ = try Trainer(config: tied, train: patternDataset("muon-tied.npy"), val: nil)
+    }
+}
