@@ -61,6 +61,26 @@ struct RunFolderTests {
         #expect(result.outcome == .finished && result.step == 12)
     }
 
+    @Test("temporaries of killed writes are removed by the next run; a live process's are kept")
+    func staleTemporaries() throws {
+        let directory = freshDirectory("stale")
+        try directory.create()
+        let dead = Int32.max  // above any pid_max: no such process
+        let names = [".step_000004.safetensors.tmp-\(dead)-12345", ".metrics.jsonl.tmp-\(dead)",
+                     ".step_000008.safetensors.tmp-\(getpid())-1", "notes.tmp-\(dead)"]
+        for name in names {
+            let folder = name.hasPrefix(".step") ? directory.checkpointsURL : directory.url
+            #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data(count: 1000)))
+        }
+        try directory.create()
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: directory.url.path)
+            + FileManager.default.contentsOfDirectory(atPath: directory.checkpointsURL.path))
+        #expect(!left.contains(names[0]) && !left.contains(names[1]))
+        #expect(left.contains(names[2]) && left.contains(names[3]))  // live owner; not a temporary's name
+        #expect(StaleTemporaryFiles.ownerPID(of: ".x.npy.tmp-42-7") == 42)
+        #expect(StaleTemporaryFiles.ownerPID(of: "x.npy.tmp-42") == nil)
+    }
+
     @Test("resume skips a truncated newest checkpoint, moves it aside and continues from the one before")
     func resumeFallsBack() throws {
         let config = try tinyConfig()
