@@ -8,7 +8,12 @@ import PackageDescription
 //   -> FableWorkbench (demo pipeline, run planning, the progress display; no ArgumentParser)
 //   -> FableCLI (the ArgumentParser commands) -> fable (the executable: a thin main).
 // FableTokenizer needs no tensors; FableStories needs only FableTensor's random generator.
+// FableTokenizer and FableTensor rest on FableFormats, the one home of shared file formats.
 // Library targets carry no unsafe flags so other packages can depend on them.
+/// Swift 6 language mode (full data-race checking) for the targets that compile cleanly in it;
+/// the package default below stays Swift 5 for the kernel targets.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Fable",
     platforms: [.macOS(.v14)],
@@ -28,49 +33,66 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
+        // --- FableFormats (formats helper): JSON, .npy, AtomicFile, MappedFile. Internal:
+        // no product, its API has `package` access. Swift 6 language mode.
+        .target(name: "FableFormats", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .testTarget(
+            name: "FableFormatsTests", dependencies: ["FableFormats", "FableTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // --- end FableFormats
         .target(
             name: "FableTokenizer",
-            dependencies: [.product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["FableFormats", .product(name: "HeapModule", package: "swift-collections")]
         ),
-        .target(name: "FableTensor"),
+        .target(name: "FableTensor", dependencies: ["FableFormats"]),
         .target(name: "FableModel", dependencies: ["FableTensor"]),
-        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor"]),
+        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats"]),
         // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
-        .target(name: "FableStories", dependencies: ["FableTensor"]),
-        .target(name: "FableReports", dependencies: ["FableTraining"]),
+        .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"], swiftSettings: swift6),
+        .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"], swiftSettings: swift6),
         .target(
             name: "FableWorkbench",
-            dependencies: ["FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports"]
+            dependencies: [
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports", "FableFormats",
+            ],
+            swiftSettings: swift6
         ),
         .target(
             name: "FableCLI",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
-                "FableWorkbench",
+                "FableWorkbench", "FableFormats",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
-        .executableTarget(name: "fable", dependencies: ["FableCLI"]),
+        .executableTarget(name: "fable", dependencies: ["FableCLI"], swiftSettings: swift6),
         // --- end layout block.
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
-        .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableTestSupport"]),
+        .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableFormats", "FableTestSupport"]),
         .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
         .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
-        .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableTestSupport"]),
+        .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableFormats", "FableTestSupport"]),
         // --- Layout (issue 15) test targets.
-        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"]),
-        .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableTestSupport"]),
+        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
         .testTarget(
             name: "FableWorkbenchTests",
-            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTestSupport"]
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
         ),
         .testTarget(
             name: "FableCLITests",
             dependencies: [
                 "FableCLI", "FableWorkbench", "FableTraining", "FableTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
         // --- end layout block.
         // --- reliability (issue 21): runs the built `fable` binary (kill -9, signals, bad
@@ -78,18 +100,19 @@ let package = Package(
         // `swift test` build it first.
         .testTarget(
             name: "FableReliabilityTests",
-            dependencies: ["fable", "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableTestSupport"]
+            dependencies: ["fable", "FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableTestSupport"]
         ),
         // libFuzzer targets for every parser of user files, and their replayer (README
         // "Reliability" says how to fuzz; an ordinary build replays inputs).
         .executableTarget(
             name: "fable-fuzz",
-            dependencies: ["FableTokenizer", "FableTensor", "FableModel", "FableTraining"],
+            dependencies: ["FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining"],
             path: "Sources/fable-fuzz"
         ),
         // --- end reliability
     ],
-    // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
-    // strict Sendable checking rejects without adding safety here.
+    // Swift 5 mode by default: the kernels hand raw pointers to worker threads, which Swift 6's
+    // strict Sendable checking rejects without adding safety here. Targets that compile
+    // cleanly in Swift 6 opt in with `swift6` above.
     swiftLanguageModes: [.v5]
 )

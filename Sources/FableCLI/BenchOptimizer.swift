@@ -1,7 +1,7 @@
 import ArgumentParser
+import FableFormats
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// `fable bench optimizer`: optimizer steps, gradient clipping and batch sampling at the
@@ -143,7 +143,7 @@ struct BenchOptimizer: ParsableCommand {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("fable-bench-tokens-\(getpid()).npy")
         defer { try? FileManager.default.removeItem(at: url) }
         try AtomicFile.write(to: url) { sink in
-            try sink.write(NpyHeader.encode(descr: "<u2", shape: [datasetTokens]))
+            try sink.write(NPYHeader.encode(descr: "<u2", shape: [datasetTokens]))
             var chunk = [UInt16](repeating: 0, count: 1 << 20)
             var written = 0
             while written < datasetTokens {

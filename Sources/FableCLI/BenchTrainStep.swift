@@ -1,4 +1,5 @@
 import ArgumentParser
+import FableFormats
 import FableModel
 import FableTensor
 import FableTraining
@@ -95,7 +96,7 @@ struct BenchTrainStep: ParsableCommand {
                 }
                 print(line)
             }
-            fflush(stdout)
+            fflush(nil)
         }
         if overhead { try measureOverhead(modelConfig, name: selection.0, data: data) }
     }
@@ -191,7 +192,7 @@ struct BenchTrainStep: ParsableCommand {
         var rng = RandomGenerator(seed: 7)
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("fable-bench-tokens-\(getpid()).npy")
         let element: TokenDataset.Element = vocab <= 65_536 ? .uint16 : .uint32
-        var bytes = NpyHeader.encode(descr: element.npyDescr, shape: [count])
+        var bytes = NPYHeader.encode(descr: element.npyDescr, shape: [count])
         bytes.reserveCapacity(bytes.count + count * element.byteSize)
         for _ in 0..<count {
             let id = UInt32(rng.nextInt(below: vocab))

@@ -1,8 +1,7 @@
 import ArgumentParser
 import FableStories
-import FableTraining
+import FableFormats
 import FableWorkbench
-import FableTensor
 import Foundation
 
 /// `fable corpus`: writes Fable's built-in corpus of generated children's stories.

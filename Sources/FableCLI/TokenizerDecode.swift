@@ -1,5 +1,7 @@
 import ArgumentParser
+import FableFormats
 import FableTokenizer
+import FableWorkbench
 import Foundation
 
 /// `fable tokenizer decode`: token ids back to text.
@@ -59,9 +61,9 @@ struct TokenizerDecode: ParsableCommand {
         let text = String(decoding: bytes, as: UTF8.self)
         if let output {
             do {
-                try Data(text.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
+                try AtomicFile.write(text, to: URL(fileURLWithPath: output))
             } catch {
-                throw CommandFailure("--output \(output): cannot write (\(error.localizedDescription))")
+                throw CommandFailure("--output \(output): cannot write (\(error.reason))")
             }
             FileHandle.standardError.write(Data("decoded \(all.count) ids -> \(output) (\(text.utf8.count) bytes)\n".utf8))
         } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FableFormats
 import FableTokenizer
 import FableTraining
 import FableWorkbench
@@ -111,9 +112,11 @@ struct TokenizerEncode: ParsableCommand {
     /// On Ctrl-C or SIGTERM, deletes this process's temporary output file (the finished
     /// file only ever appears by rename) and exits with status 130. The signal is caught by
     /// ``InterruptSignal`` (a real handler; the clean-up runs on a background queue).
-    static func removePartialOutputOnInterrupt(_ output: URL, exit: @escaping @Sendable () -> Void = { Foundation.exit(130) })
-        -> InterruptSignal {
-        InterruptSignal(signals: InterruptSignal.stopSignals) {
+    static func removePartialOutputOnInterrupt(
+        _ output: URL, secondSignalTerminates: Bool = true,
+        exit: @escaping @Sendable () -> Void = { Foundation.exit(130) }
+    ) -> InterruptSignal {
+        InterruptSignal(signals: InterruptSignal.stopSignals, secondSignalTerminates: secondSignalTerminates) {
             removePartialOutput(output)
             FileHandle.standardError.write(Data("\ninterrupted: \(output.path) was not written\n".utf8))
             exit()
@@ -123,7 +126,7 @@ struct TokenizerEncode: ParsableCommand {
     /// Deletes this process's temporary files for `output` (`.NAME.tmp-PID-*` beside it).
     static func removePartialOutput(_ output: URL) {
         let directory = output.deletingLastPathComponent()
-        let prefix = ".\(output.lastPathComponent).tmp-\(getpid())-"
+        let prefix = AtomicFile.temporaryPrefix(for: output)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in names where name.hasPrefix(prefix) {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))

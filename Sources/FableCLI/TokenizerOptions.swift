@@ -1,5 +1,6 @@
 import ArgumentParser
 import FableTokenizer
+import FableWorkbench
 import Foundation
 
 /// The options that pick a tokenizer: a tokenizer directory, or GPT-2 style vocab.json and

@@ -4,6 +4,8 @@ import FableTraining
 import FableWorkbench
 import Foundation
 
+extension TokenDataset.Element: ExpressibleByArgument {}
+
 /// `fable train`: trains a Transformer LM on token files, with metrics and checkpoints.
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,3 +1,4 @@
+import FableFormats
 import FableTraining
 import Foundation
 
@@ -51,9 +52,9 @@ public struct HTMLReport {
 
     static func writeAtomically(_ text: String, to url: URL) throws {
         do {
-            try Data(text.utf8).write(to: url, options: .atomic)
+            try AtomicFile.write(text, to: url)
         } catch {
-            throw RunReportError.writeFailed(path: url.path, reason: error.localizedDescription)
+            throw RunReportError.writeFailed(path: url.path, reason: error.reason)
         }
     }
 

@@ -1,3 +1,4 @@
+import FableFormats
 import FableTraining
 import Foundation
 
@@ -50,7 +51,7 @@ public struct RunSummary: Sendable {
     public let directory: URL
     /// The resolved configuration with nested keys flattened (`optimizer.lr`); empty when
     /// there is no config.json.
-    public let config: [String: JSONValue]
+    package let config: [String: JSONValue]
     /// The metrics records on one timeline, in step order.
     public let records: [MetricsRecord]
     /// The events in file order.
@@ -120,7 +121,7 @@ public struct RunSummary: Sendable {
     }
 
     /// Summarises a log already in memory.
-    public init(name: String, directory: URL, config: [String: JSONValue], log: MetricsLog,
+    package init(name: String, directory: URL, config: [String: JSONValue], log: MetricsLog,
                 divergenceFactor: Double = defaultDivergenceFactor) {
         self.name = name
         self.directory = directory

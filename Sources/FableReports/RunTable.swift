@@ -1,3 +1,4 @@
+import FableFormats
 import FableTraining
 import Foundation
 
@@ -14,7 +15,7 @@ public struct RunTable {
         /// One cell per row.
         public var cells: [String]
         /// For a hyperparameter column, the configuration value behind each cell.
-        public var values: [JSONValue?] = []
+        package var values: [JSONValue?] = []
     }
 
     /// The runs in rank order: lowest loss first, runs without that loss last.
@@ -154,10 +155,10 @@ public enum HyperparameterColumns {
     }
 
     /// Text for a configuration value.
-    public static func format(_ value: JSONValue?) -> String {
+    package static func format(_ value: JSONValue?) -> String {
         guard let value else { return "—" }
         switch value {
-        case .number(let x): return HumanFormat.compact(x, digits: 4)
+        case .number(let x): return HumanFormat.compact(x.doubleValue, digits: 4)
         case .string(let s): return s
         case .bool(let b): return b ? "true" : "false"
         case .null: return "null"
@@ -181,7 +182,7 @@ public enum HyperparameterColumns {
             let values = zip(runs, resolved).map { run, key in key.flatMap { run.config[$0] } }
             let configured = values.enumerated().filter { !runs[$0.offset].config.isEmpty }.map(\.element)
             used.formUnion(resolved.compactMap { $0 })
-            columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.doubleValue != nil },
+            columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.metricValue != nil },
                                            varies: withConfig.count > 1 && varies(configured), cells: values.map(format),
                                            values: values))
         }
@@ -193,7 +194,7 @@ public enum HyperparameterColumns {
                       !isBookkeeping(key, values.compactMap { $0 }) else { continue }
                 let last = key.split(separator: ".").last.map(String.init) ?? key
                 let title = RunSummary.plannedStepKeys.contains(last) ? "planned " + last.replacingOccurrences(of: "_", with: " ") : key
-                columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.doubleValue != nil },
+                columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.metricValue != nil },
                                                varies: true, cells: values.map(format), values: values))
             }
         }
@@ -213,7 +214,7 @@ public enum HyperparameterColumns {
     public static func orderedBySettings(_ runs: [RunSummary]) -> [RunSummary] {
         let keys = select(for: runs).filter { $0.varies && $0.isNumeric }
         guard !keys.isEmpty else { return runs }
-        let values = runs.indices.map { row in keys.map { $0.values[row]?.doubleValue } }
+        let values = runs.indices.map { row in keys.map { $0.values[row]?.metricValue } }
         let order = runs.indices.sorted { a, b in
             for (x, y) in zip(values[a], values[b]) {
                 switch (x, y) {

@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 // MARK: - Errors
@@ -94,9 +95,9 @@ public enum StoryCorpus {
 
     /// Writes `stories` stories from `StoryGenerator(seed: seed)` to `url`.
     ///
-    /// The file is streamed through a temporary file beside `url` that is renamed into
-    /// place at the end, so memory stays small for any count and a crash never leaves a
-    /// half-written corpus.
+    /// The file is streamed through an `AtomicFile` writer (a temporary file beside `url`,
+    /// flushed and renamed into place at the end), so memory stays small for any count and
+    /// a crash never leaves a half-written corpus.
     /// - Parameters:
     ///   - stories: How many stories (at least 1).
     ///   - seed: The generator seed; the same seed writes the same bytes.
@@ -108,26 +109,17 @@ public enum StoryCorpus {
         stories: Int, seed: UInt64, to url: URL, progress: ((Int) -> Void)? = nil
     ) throws -> StoryCorpusStatistics {
         guard stories >= 1 else { throw StoryCorpusError.invalidStoryCount(stories) }
-        let path = url.path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-            throw StoryCorpusError.cannotCreate(path: path, reason: "could not create the temporary file \(temporary.path)")
-        }
-        var finished = false
-        defer { if !finished { try? FileManager.default.removeItem(at: temporary) } }
-
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forWritingTo: temporary)
-        } catch {
-            throw StoryCorpusError.cannotCreate(path: path, reason: error.localizedDescription)
-        }
         var statistics = StoryCorpusStatistics()
         var generator = StoryGenerator(seed: seed)
         let flushSize = 1 << 20
         var buffer: [UInt8] = []
         buffer.reserveCapacity(flushSize + 4096)
+        let file: AtomicFile.Writer
+        do {
+            file = try AtomicFile.Writer(url: url)
+        } catch {
+            throw StoryCorpusError.cannotCreate(path: url.path, reason: error.reason)
+        }
         do {
             for index in 1...stories {
                 let story = generator.nextDetailedStory()
@@ -138,22 +130,17 @@ public enum StoryCorpus {
                 buffer.append(0x0A)
                 statistics.add(story, documentBytes: buffer.count - before)
                 if buffer.count >= flushSize {
-                    try handle.write(contentsOf: buffer)
+                    try file.write(buffer)
                     buffer.removeAll(keepingCapacity: true)
                 }
                 if index % 1000 == 0 || index == stories { progress?(index) }
             }
-            try handle.write(contentsOf: buffer)
-            try handle.close()
+            try file.write(buffer)
+            try file.commit()
         } catch {
-            try? handle.close()
-            throw StoryCorpusError.writeFailed(path: temporary.path, reason: error.localizedDescription)
+            file.discard()
+            throw StoryCorpusError.writeFailed(path: url.path, reason: error.reason)
         }
-        guard rename(temporary.path, path) == 0 else {
-            throw StoryCorpusError.writeFailed(
-                path: path, reason: "could not rename \(temporary.path) into place: \(String(cString: strerror(errno)))")
-        }
-        finished = true
         return statistics
     }
 }

@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import FableTensor
 import FableTokenizer

@@ -1,3 +1,4 @@
+import FableFormats
 import FableTraining
 import Foundation
 
@@ -11,7 +12,7 @@ func temporaryFile(_ name: String) -> URL {
 /// Writes `tokens` as a uint16 .npy file with Fable's header encoder.
 func writeNpy(_ tokens: [UInt16], _ name: String) throws -> URL {
     let url = temporaryFile(name)
-    var bytes = NpyHeader.encode(descr: "<u2", shape: [tokens.count])
+    var bytes = NPYHeader.encode(descr: "<u2", shape: [tokens.count])
     tokens.withUnsafeBytes { bytes.append(contentsOf: $0) }
     try Data(bytes).write(to: url)
     return url

@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import Foundation
 
@@ -63,7 +64,7 @@ extension TrainingConfig {
     /// Decodes a JSON tree (the `model` key may name a model preset), applies `overrides`
     /// in order, decodes and validates.
     /// - Parameter source: names the tree in errors (a path, `preset NAME`).
-    public static func resolve(
+    package static func resolve(
         _ tree: JSONValue, source: String, overrides: [ConfigOverride] = []
     ) throws(TrainingConfigError) -> TrainingConfig {
         guard case .object(var members) = tree else {
@@ -213,7 +214,8 @@ extension TrainingConfig {
         }
         switch (kind, value) {
         case (_, .null) where optional: return
-        case (.number, .number(let x)), (.integer, .number(let x)):
+        case (.number, .number(let n)), (.integer, .number(let n)):
+            let x = n.doubleValue
             guard x.isFinite else { throw mismatch() }
             if kind == .integer, x.rounded() != x { throw mismatch() }
         case (.bool, .bool): return
@@ -297,7 +299,8 @@ extension TrainingConfig {
         switch kind {
         case .number, .integer:
             guard let x = number(text[...]) else { throw fail() }
-            value = .number(x)
+            // Integral values stay integers, so the decoder reads them into Int fields.
+            value = .number(x.rounded() == x && abs(x) < 9e15 ? .integer(Int64(x)) : .double(x))
         case .bool:
             switch text.lowercased() {
             case "true": value = .bool(true)
@@ -316,7 +319,7 @@ extension TrainingConfig {
                 var items: [JSONValue] = []
                 for piece in pieces {
                     guard let x = number(piece) else { throw fail() }
-                    items.append(.number(x))
+                    items.append(.number(.double(x)))
                 }
                 value = .array(items)
             }
@@ -334,7 +337,7 @@ extension TrainingConfig {
     /// `root` with `value` at `path`, creating objects on the way.
     static func setting(_ value: JSONValue, at path: ArraySlice<String>, in root: JSONValue) -> JSONValue {
         guard let first = path.first else { return value }
-        var members: [String: JSONValue] = [:]
+        var members = JSONObject()
         if case .object(let existing) = root { members = existing }
         members[first] = setting(value, at: path.dropFirst(), in: members[first] ?? .object([:]))
         return .object(members)

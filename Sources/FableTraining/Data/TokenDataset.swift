@@ -1,5 +1,6 @@
-import Foundation
+import FableFormats
 import FableTensor
+import Foundation
 
 /// A memory-mapped array of token ids: a NumPy `.npy` file or a raw little-endian `.bin`.
 ///
@@ -89,7 +90,12 @@ public final class TokenDataset: @unchecked Sendable {
         }
         let fileSize = mapping.count
         if url.pathExtension.lowercased() == "npy" {
-            let header = try NpyHeader.parse(mapping.bytes, path: path)
+            let header: NPYHeader
+            do {
+                header = try NPYHeader.parse(mapping.bytes, path: path)
+            } catch {
+                throw TokenDatasetError.invalidNpyHeader(path: path, reason: "at byte \(error.offset): expected \(error.expected)")
+            }
             guard let found = Element(npyDescr: header.descr) else {
                 throw TokenDatasetError.unsupportedDType(path: path, descr: header.descr)
             }

@@ -7,10 +7,8 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns Ctrl-C (SIGINT), SIGTERM and SIGHUP into a flag that long work checks between
-/// steps, so it can save its state and stop cleanly instead of dying mid-write. SIGTERM is
-/// what `timeout`, `docker stop`, Slurm and systemd send before killing a job; SIGHUP
-/// arrives when the terminal goes away.
+/// Turns Ctrl-C (SIGINT) into a flag that long work checks between steps, so it can save
+/// its state and stop cleanly instead of dying mid-write.
 ///
 /// While an `InterruptSignal` is active, a real signal handler (installed with `sigaction`)
 /// replaces the default action. It only bumps an atomic counter and writes one byte to a
@@ -20,65 +18,48 @@ import Darwin
 /// it. A second Ctrl-C, when `secondSignalTerminates` is true, restores the default action
 /// and re-raises the signal, so an impatient user can still stop at once.
 ///
+/// Several may be active at once (tests running concurrently, nested work): the handler
+/// stays installed until the last one for a signal is cancelled, and each sees every signal
+/// that arrives while it is active.
+///
 /// ```swift
 /// let interrupt = InterruptSignal(onSignal: { signal in print("\(InterruptSignal.name(of: signal)): stopping after this step…") })
 /// defer { interrupt.cancel() }
 /// let result = try trainer.run(in: dir, shouldStop: { interrupt.isRaised })
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
-    /// The signals that ask a long job to save and stop.
+    /// The signals that ask a long job to save and stop: Ctrl-C, SIGTERM (`timeout`,
+    /// `docker stop`, Slurm, systemd) and SIGHUP (the terminal went away).
     public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
 
-    private let signalNumbers: [Int32]
-    private let startCount: Int
-    private var previousActions: [sigaction]
-    private let readSource: DispatchSourceRead
-    private let pipeDescriptors: (read: Int32, write: Int32)
-    private let lock = NSLock()
-    private var cancelled = false
+    fileprivate let signalNumbers: [Int32]
+    fileprivate let startCount: Int
+    fileprivate let onFirst: (@Sendable (Int32) -> Void)?
 
-    /// Starts catching `signals` (SIGINT, SIGTERM and SIGHUP by default); any of them
-    /// raises the flag. Only one `InterruptSignal` should be active at a time.
+    /// Starts catching one signal.
     /// - Parameters:
-    ///   - signals: the signals to catch.
+    ///   - signal: the signal to catch.
     ///   - secondSignalTerminates: a second signal ends the process as the default action would.
-    ///   - onFirst: called (on a background queue) the first time a signal arrives.
-    public convenience init(signals: [Int32] = InterruptSignal.stopSignals, secondSignalTerminates: Bool = true,
+    ///   - onFirst: called (on a background queue) the first time the signal arrives.
+    public convenience init(signal: Int32, secondSignalTerminates: Bool = true,
                             onFirst: (@Sendable () -> Void)? = nil) {
-        self.init(signals: signals, secondSignalTerminates: secondSignalTerminates, onSignal: { _ in onFirst?() })
+        self.init(signals: [signal], secondSignalTerminates: secondSignalTerminates, onFirst: onFirst)
     }
 
-    /// Like ``init(signals:secondSignalTerminates:onFirst:)``, with the number of the
-    /// signal that arrived first (for a message: ``name(of:)``).
+    /// Starts catching every signal in `signals` (by default ``stopSignals``); any of them
+    /// raises the flag.
+    public convenience init(signals: [Int32] = InterruptSignal.stopSignals, secondSignalTerminates: Bool = true,
+                            onFirst: (@Sendable () -> Void)? = nil) {
+        self.init(signals: signals, secondSignalTerminates: secondSignalTerminates,
+                  onSignal: onFirst.map { action in { _ in action() } })
+    }
+
+    /// Like ``init(signals:secondSignalTerminates:onFirst:)``; `onSignal` receives the
+    /// number of the signal that arrived (for a message: ``name(of:)``).
     public init(signals: [Int32] = InterruptSignal.stopSignals, secondSignalTerminates: Bool = true,
-                onSignal onFirst: @escaping @Sendable (Int32) -> Void) {
+                onSignal: (@Sendable (Int32) -> Void)?) {
         signalNumbers = signals
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) != 0 { fds = [-1, -1] }
-        pipeDescriptors = (fds[0], fds[1])
-        startCount = interruptState.count.load(ordering: .sequentiallyConsistent)
-        interruptState.pipeWrite.store(fds[1], ordering: .sequentiallyConsistent)
-        interruptState.terminatesOnSecond.store(secondSignalTerminates, ordering: .sequentiallyConsistent)
-        interruptState.startCount.store(startCount, ordering: .sequentiallyConsistent)
-
-        readSource = DispatchSource.makeReadSource(fileDescriptor: fds[0], queue: .global())
-        let readFD = fds[0]
-        var fired = false
-        readSource.setEventHandler {
-            var byte: UInt8 = 0
-            _ = read(readFD, &byte, 1)
-            if !fired { fired = true; onFirst(interruptState.lastSignal.load(ordering: .sequentiallyConsistent)) }
-        }
-        readSource.resume()
-
-        var action = sigaction()
-        #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = interruptHandler
-        #else
-        action.__sigaction_u.__sa_handler = interruptHandler
-        #endif
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
+        self.onFirst = onSignal
         // A parent that started us from a thread blocking these signals (a Dispatch
         // worker, some supervisors) passes that mask on, and a blocked signal would stay
         // pending forever: unblock them on this thread, which then receives them.
@@ -86,14 +67,24 @@ public final class InterruptSignal: @unchecked Sendable {
         sigemptyset(&unblock)
         for signal in signals { sigaddset(&unblock, signal) }
         pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
-        var previous: [sigaction] = []
-        for signal in signals {
-            var old = sigaction()
-            sigaction(signal, &action, &old)
-            previous.append(old)
-        }
-        previousActions = previous
+        startCount = interruptState.count.load(ordering: .sequentiallyConsistent)
+        interruptState.terminatesOnSecond.store(secondSignalTerminates, ordering: .sequentiallyConsistent)
+        interruptState.startCount.store(startCount, ordering: .sequentiallyConsistent)
+        InterruptRegistry.shared.add(self)
     }
+
+    /// True once a signal has arrived after this object started catching it.
+    public var isRaised: Bool {
+        interruptState.count.load(ordering: .sequentiallyConsistent) > startCount
+    }
+
+    /// Stops catching; the action that was in place before comes back once no other
+    /// `InterruptSignal` catches the signal.
+    public func cancel() {
+        InterruptRegistry.shared.remove(ObjectIdentifier(self))
+    }
+
+    deinit { cancel() }
 
     /// "Ctrl-C", "SIGTERM", "SIGHUP" or "signal N", for messages.
     public static func name(of signal: Int32) -> String {
@@ -104,27 +95,94 @@ public final class InterruptSignal: @unchecked Sendable {
         default: return "signal \(signal)"
         }
     }
+}
 
-    /// True once the signal has arrived after this object started catching it.
-    public var isRaised: Bool {
-        interruptState.count.load(ordering: .sequentiallyConsistent) > startCount
+/// The active ``InterruptSignal``s, the installed handlers and the wake-up pipe, shared by
+/// the whole process (a signal's action is process-wide).
+private final class InterruptRegistry: @unchecked Sendable {
+    static let shared = InterruptRegistry()
+
+    private struct Entry {
+        weak var signal: InterruptSignal?
+        let signalNumbers: [Int32]
+        var fired = false
     }
 
-    /// Stops catching the signal and restores the action that was in place before.
-    public func cancel() {
+    private let lock = NSLock()
+    private var active: [ObjectIdentifier: Entry] = [:]
+    private var installed: [Int32: (users: Int, previous: sigaction)] = [:]
+    /// The read end of the wake-up pipe and its source; made once and kept for the process.
+    private var readSource: DispatchSourceRead?
+
+    func add(_ signal: InterruptSignal) {
+        lock.lock(); defer { lock.unlock() }
+        startReadingIfNeeded()
+        active[ObjectIdentifier(signal)] = Entry(signal: signal, signalNumbers: signal.signalNumbers)
+        for number in signal.signalNumbers {
+            if let entry = installed[number] {
+                installed[number] = (entry.users + 1, entry.previous)
+                continue
+            }
+            var action = sigaction()
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = interruptHandler
+            #else
+            action.__sigaction_u.__sa_handler = interruptHandler
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            var previous = sigaction()
+            sigaction(number, &action, &previous)
+            installed[number] = (1, previous)
+        }
+    }
+
+    func remove(_ id: ObjectIdentifier) {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = active.removeValue(forKey: id) else { return }
+        for number in entry.signalNumbers {
+            guard let use = installed[number] else { continue }
+            if use.users > 1 {
+                installed[number] = (use.users - 1, use.previous)
+            } else {
+                var previous = use.previous
+                sigaction(number, &previous, nil)
+                installed[number] = nil
+            }
+        }
+    }
+
+    /// Creates the pipe the handler writes to and the source that reads it. Called locked.
+    private func startReadingIfNeeded() {
+        guard readSource == nil else { return }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }  // without a pipe the flag still works, onFirst does not run
+        let readFD = fds[0]
+        interruptState.pipeWrite.store(fds[1], ordering: .sequentiallyConsistent)
+        let source = DispatchSource.makeReadSource(fileDescriptor: readFD, queue: .global())
+        source.setEventHandler { [unowned self] in
+            var byte: UInt8 = 0
+            _ = read(readFD, &byte, 1)
+            self.wake()
+        }
+        source.resume()
+        readSource = source
+    }
+
+    /// Runs `onFirst` of every active signal raised since it started, once each.
+    private func wake() {
+        let count = interruptState.count.load(ordering: .sequentiallyConsistent)
+        let number = interruptState.lastSignal.load(ordering: .sequentiallyConsistent)
+        var due: [@Sendable (Int32) -> Void] = []
         lock.lock()
-        let first = !cancelled
-        cancelled = true
+        for (id, entry) in active where !entry.fired {
+            guard let signal = entry.signal, count > signal.startCount else { continue }
+            active[id]?.fired = true
+            if let onFirst = signal.onFirst { due.append(onFirst) }
+        }
         lock.unlock()
-        guard first else { return }
-        for (signal, var previous) in zip(signalNumbers, previousActions) { sigaction(signal, &previous, nil) }
-        interruptState.pipeWrite.store(-1, ordering: .sequentiallyConsistent)
-        readSource.cancel()
-        if pipeDescriptors.read >= 0 { close(pipeDescriptors.read) }
-        if pipeDescriptors.write >= 0 { close(pipeDescriptors.write) }
+        for action in due { action(number) }
     }
-
-    deinit { cancel() }
 }
 
 /// What the signal handler may touch: lock-free atomics only.
@@ -138,8 +196,8 @@ private final class InterruptState: Sendable {
 
 private let interruptState = InterruptState()
 
-/// The C signal handler: count, wake the read source, and on a second signal fall back to
-/// the default action.
+/// The C signal handler: count, wake the read source, and on a second signal (counted from
+/// the newest `InterruptSignal`) fall back to the default action.
 private func interruptHandler(_ signal: Int32) {
     interruptState.lastSignal.store(signal, ordering: .sequentiallyConsistent)
     let (_, total) = interruptState.count.add(1, ordering: .sequentiallyConsistent)

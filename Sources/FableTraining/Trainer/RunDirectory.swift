@@ -1,10 +1,5 @@
-import FableTensor
+import FableFormats
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The folder of one training run:
 ///
@@ -85,17 +80,10 @@ public struct RunDirectory: Sendable, Equatable {
     /// Points `latest.safetensors` at `checkpoint` (a file in `checkpoints/`), atomically:
     /// the link is made under a temporary name and renamed over the old one.
     public func markLatest(_ checkpoint: URL) throws {
-        let temporary = checkpointsURL.appendingPathComponent(".latest.tmp-\(getpid())")
-        try? FileManager.default.removeItem(at: temporary)
         do {
-            try FileManager.default.createSymbolicLink(atPath: temporary.path, withDestinationPath: checkpoint.lastPathComponent)
+            try AtomicFile.replaceSymbolicLink(at: latestLinkURL, destination: checkpoint.lastPathComponent)
         } catch {
-            throw TrainerError.fileSystem(path: latestLinkURL.path, reason: error.localizedDescription)
-        }
-        if rename(temporary.path, latestLinkURL.path) != 0 {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw TrainerError.fileSystem(path: latestLinkURL.path, reason: reason)
+            throw TrainerError.fileSystem(path: latestLinkURL.path, reason: error.reason)
         }
     }
 
@@ -127,9 +115,9 @@ public struct RunDirectory: Sendable, Equatable {
         var data = config.jsonData()
         data.append(UInt8(ascii: "\n"))
         do {
-            try data.write(to: configURL, options: .atomic)
+            try AtomicFile.write([UInt8](data), to: configURL)
         } catch {
-            throw TrainerError.fileSystem(path: configURL.path, reason: error.localizedDescription)
+            throw TrainerError.fileSystem(path: configURL.path, reason: error.reason)
         }
     }
 }

@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 import FableTestSupport
 import Testing

@@ -1,3 +1,4 @@
+import FableFormats
 import FableTensor
 import Foundation
 import Testing

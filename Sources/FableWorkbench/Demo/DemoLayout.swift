@@ -1,5 +1,5 @@
+import FableFormats
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// Where `fable demo` puts each file, in the layout `fable train`, `fable generate` and
@@ -122,7 +122,7 @@ extension DemoPipeline {
         do {
             var data = try encoder.encode(summary)
             data.append(UInt8(ascii: "\n"))
-            try data.write(to: layout.summary, options: .atomic)
+            try AtomicFile.write([UInt8](data), to: layout.summary)
         } catch {
             throw DemoError.cannotWrite(path: layout.summary.path, reason: Self.reason(error))
         }

@@ -10,15 +10,15 @@ import Darwin
 /// Large files (token datasets, checkpoints) are mapped rather than read, so opening a
 /// multi-gigabyte file costs nothing until its pages are touched, and the operating system
 /// shares and evicts the pages as memory requires. The mapping lives as long as the object.
-public final class MappedFile: @unchecked Sendable {
+package final class MappedFile: @unchecked Sendable {
     /// The file that was mapped.
-    public let url: URL
+    package let url: URL
     /// The file's bytes; valid for the lifetime of this object.
-    public let bytes: UnsafeRawBufferPointer
+    package let bytes: UnsafeRawBufferPointer
 
     /// Maps `url` read-only.
     /// - Throws: ``MappedFileError`` when the file cannot be opened, examined or mapped.
-    public init(url: URL) throws {
+    package init(url: URL) throws {
         self.url = url
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { throw MappedFileError.cannotOpen(path: url.path, reason: Self.errnoText()) }
@@ -49,24 +49,24 @@ public final class MappedFile: @unchecked Sendable {
     }
 
     /// The file size in bytes.
-    public var count: Int { bytes.count }
+    package var count: Int { bytes.count }
 
     /// Tells the kernel the pages will be read in order (read-ahead), or at random.
-    public func adviseSequential(_ sequential: Bool) {
+    package func adviseSequential(_ sequential: Bool) {
         guard let base = bytes.baseAddress else { return }
         _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count,
                     sequential ? MADV_SEQUENTIAL : MADV_RANDOM)
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    package static func errnoText() -> String { String(cString: strerror(errno)) }
 }
 
 /// Why a file could not be memory-mapped.
-public enum MappedFileError: Error, CustomStringConvertible, Equatable {
+package enum MappedFileError: Error, CustomStringConvertible, Equatable, Sendable {
     case cannotOpen(path: String, reason: String)
     case cannotMap(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open file: \(reason)"
         case let .cannotMap(path, reason): return "\(path): cannot memory-map file: \(reason)"

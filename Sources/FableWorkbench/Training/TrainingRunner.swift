@@ -1,32 +1,28 @@
-import ArgumentParser
 import FableModel
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
-
-extension TokenDataset.Element: ExpressibleByArgument {}
 
 /// What `fable train` and `fable sweep` share: opening the token files, printing the plan,
 /// running a trainer with a progress line and Ctrl-C handling, and the closing summary.
-enum TrainingRunner {
+package enum TrainingRunner {
     /// Opens a token file (fully validated: ids must fit Int32; the vocabulary is checked
     /// by the config against the file's largest id).
-    static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
+    package static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
         try requirePath(path, option: "token file")
         return try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
     }
 
     /// Applies the config's thread count to the kernels, after checking FABLE_THREADS and
     /// that the system lets that many threads start.
-    static func applyThreads(_ config: TrainingConfig) throws {
+    package static func applyThreads(_ config: TrainingConfig) throws {
         let count = try config.threads ?? Parallel.environmentThreadCount() ?? Parallel.defaultThreadCount()
         try Parallel.ensureThreadsCanStart(count)
         Parallel.threadCount = count
     }
 
     /// The lines printed before training starts.
-    static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
+    package static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
                      resumedAt step: Int = 0) -> [String] {
         let m = config.model
         let parameters = TransformerLM.parameterLayout(for: m).reduce(0) { $0 + $1.shape.reduce(1, *) }
@@ -57,7 +53,7 @@ enum TrainingRunner {
 
     /// Runs `trainer` into `directory` with a progress line and Ctrl-C handling.
     /// - Parameter label: the progress line's name.
-    static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
+    package static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
                     quiet: Bool) throws -> Trainer.RunResult {
         let progress = TrainingProgress(
             display: ProgressDisplay(total: trainer.totalSteps, label: label, unit: .items("steps"),
@@ -73,7 +69,7 @@ enum TrainingRunner {
     }
 
     /// The lines printed after a run.
-    static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
+    package static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
         var lines: [String] = []
         let rate = result.timing.training > 0 ? Double(result.tokens) / result.wallSeconds : 0
         switch result.outcome {
@@ -111,7 +107,7 @@ enum TrainingRunner {
 /// Checks that `path`, given with `option`, is an existing regular file (or, with
 /// `directory`, a folder), so the error names the option rather than Foundation's
 /// "NSCocoaErrorDomain error 256".
-func requirePath(_ path: String, option: String, directory: Bool = false) throws {
+package func requirePath(_ path: String, option: String, directory: Bool = false) throws {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
         throw CommandFailure("\(option) \(path): no such \(directory ? "folder" : "file")")
@@ -122,28 +118,21 @@ func requirePath(_ path: String, option: String, directory: Bool = false) throws
 }
 
 /// A command failure reported as its message alone (no usage text), exit status 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+package struct CommandFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }
 
 /// Prints lines and flushes standard output, so they appear before the progress line
 /// (standard error) even when both go to one pipe or file.
-func printNow(_ lines: [String]) {
+package func printNow(_ lines: [String]) {
     for line in lines { print(line) }
-    fflush(stdout)
+    fflush(nil)  // all output streams; naming `stdout` is a global Swift 6 cannot check
 }
 
 /// Writes "warning: MESSAGE" to standard error (after flushing standard output, so the
 /// order holds when both go to one file).
-func printWarning(_ message: String) {
-    fflush(stdout)
+package func printWarning(_ message: String) {
+    fflush(nil)
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
-}
-
-extension ProgressDisplay {
-    /// Writes text to standard error at once (safe from a signal handler's queue).
-    static func writeStandardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
 }

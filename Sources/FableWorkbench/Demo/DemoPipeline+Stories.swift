@@ -1,9 +1,9 @@
+import FableFormats
 import FableModel
 import FableTokenizer
 import FableStories
 import FableReports
 import FableTraining
-import FableWorkbench
 import Foundation
 
 extension DemoPipeline {
@@ -98,7 +98,7 @@ extension DemoPipeline {
         var file = ""
         for story in stories { file += "── \(story.prompt) ──\n\(story.text)\n\n" }
         do {
-            try Data(file.utf8).write(to: layout.samples, options: .atomic)
+            try AtomicFile.write(file, to: layout.samples)
         } catch {
             throw DemoError.cannotWrite(path: layout.samples.path, reason: Self.reason(error))
         }
