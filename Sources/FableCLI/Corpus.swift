@@ -25,8 +25,9 @@ struct CorpusCommand: ParsableCommand {
     var out: String = "stories.txt"
 
     func validate() throws {
-        guard stories >= 1 && stories <= Self.maximumStories else {
-            throw ValidationError("--stories must be from 1 to \(Self.maximumStories), got \(stories)")
+        guard stories >= 1 else { throw ValidationError("--stories must be at least 1, got \(stories)") }
+        guard stories <= Self.maximumStories else {
+            throw ValidationError("--stories must be at most \(Self.maximumStories), got \(stories)")
         }
     }
 

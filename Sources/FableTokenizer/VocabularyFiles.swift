@@ -215,17 +215,9 @@ extension Vocabulary {
             var tokens = [[UInt8]?](repeating: nil, count: members.count)
             var ids: [Int] = []
             ids.reserveCapacity(members.count)
-            var seenKeys: [String: Int] = [:]
             for entry in members {
                 // Located only on failure: counting lines per entry would be quadratic.
                 var at: (line: Int, column: Int) { JSONParser.lineAndColumn(of: entry.keyOffset, in: buffer) }
-                // A repeated key would otherwise surface as a confusing gap in the ids.
-                if let first = seenKeys.updateValue(entry.keyOffset, forKey: entry.key) {
-                    let firstLine = JSONParser.lineAndColumn(of: first, in: buffer).line
-                    throw VocabularyFileError.malformed(
-                        path: url.path, line: at.line, column: at.column,
-                        expected: "each token once; \(entry.key.debugDescription) already appears on line \(firstLine)")
-                }
                 guard case .number(.integer(let value)) = entry.value, value >= 0, value < Int64(Int32.max) else {
                     throw VocabularyFileError.malformed(
                         path: url.path, line: at.line, column: at.column,

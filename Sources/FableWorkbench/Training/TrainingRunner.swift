@@ -104,14 +104,13 @@ package enum TrainingRunner {
     }
 }
 
-/// Checks that `path`, given with `option`, is an existing regular file (or, with
+/// Checks that `path`, given with `option`, is a regular file, if it exists (or, with
 /// `directory`, a folder), so the error names the option rather than Foundation's
 /// "NSCocoaErrorDomain error 256".
 package func requirePath(_ path: String, option: String, directory: Bool = false) throws {
     var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-        throw CommandFailure("\(option) \(path): no such \(directory ? "folder" : "file")")
-    }
+    // A missing path is left to the reader, whose message names it already.
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
     if isDirectory.boolValue != directory {
         throw CommandFailure("\(option) \(path): is a \(directory ? "file" : "folder"); expected a \(directory ? "folder" : "file")")
     }
