@@ -116,6 +116,23 @@ let package = Package(
             name: "FableDistributedTests",
             dependencies: ["FableDistributed", "FableTraining", "FableTestSupport"], swiftSettings: swift6),
         // MARK: end of distributed training
+        // --- reliability (issue 21): runs the built `fable` binary (kill -9, signals, bad
+        // options) and replays the fuzzers' regression inputs. Depending on `fable` makes
+        // `swift test` build it first.
+        .testTarget(
+            name: "FableReliabilityTests",
+            dependencies: ["fable", "FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
+        // libFuzzer targets for every parser of user files, and their replayer (README
+        // "Reliability" says how to fuzz; an ordinary build replays inputs).
+        .executableTarget(
+            name: "fable-fuzz",
+            dependencies: ["FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining"],
+            path: "Sources/fable-fuzz",
+            swiftSettings: swift6
+        ),
+        // --- end reliability
     ],
     // The package default stays Swift 5 so a target someone adds builds before it is checked;
     // every target here opts in to Swift 6 with `swift6`. None needs Swift 5: the kernels'

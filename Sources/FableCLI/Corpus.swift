@@ -1,5 +1,7 @@
 import ArgumentParser
 import FableStories
+import FableFormats
+import FableWorkbench
 import Foundation
 
 /// `fable corpus`: writes Fable's built-in corpus of generated children's stories.
@@ -24,10 +26,25 @@ struct CorpusCommand: ParsableCommand {
 
     func validate() throws {
         guard stories >= 1 else { throw ValidationError("--stories must be at least 1, got \(stories)") }
+        guard stories <= Self.maximumStories else {
+            throw ValidationError("--stories must be at most \(Self.maximumStories), got \(stories)")
+        }
     }
+
+    /// The most stories one call writes (about 80 GB of text).
+    static let maximumStories = 100_000_000
 
     func run() throws {
         let url = URL(fileURLWithPath: out)
+        let folder = url.deletingLastPathComponent()
+        StaleTemporaryFiles.removeAbandoned(in: folder, target: url.lastPathComponent)
+        // About 800 bytes a story: refuse a file the disk cannot hold before writing any of it.
+        let needed = Double(stories) * 800
+        if let free = (try? FileManager.default.attributesOfFileSystem(forPath: folder.path))?[.systemFreeSize] as? NSNumber,
+           needed > free.doubleValue {
+            throw CommandFailure(String(format: "--stories %d needs about %.1f GB but %@ has %.1f GB free",
+                                        stories, needed / 1e9, folder.path, free.doubleValue / 1e9))
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let statistics = try StoryCorpus.write(stories: stories, seed: seed, to: url)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9

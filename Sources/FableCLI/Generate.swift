@@ -87,10 +87,15 @@ struct Generate: ParsableCommand {
     }
 
     func run() throws {
+        _ = try Parallel.environmentThreadCount()
+        try Parallel.checkThreadOption(threads)
+        try Parallel.ensureThreadsCanStart(threads)
         Parallel.threadCount = threads
+        try requirePath(checkpoint, option: "--checkpoint")
         let loaded = try ModelFile.load(
             from: URL(fileURLWithPath: checkpoint), config: model.isEmpty ? nil : model.resolve().config)
         let lm = loaded.model
+        try Self.checkMemory(samples: samples, config: lm.config)
         let tok = try loadTokenizer(reference: loaded.tokenizerReference)
         let config = lm.config
         var sampling = SamplingOptions(temperature: temperature, topK: topK > 0 ? topK : nil, topP: topP)
@@ -133,9 +138,13 @@ struct Generate: ParsableCommand {
                 write(try decoder.append(token))
             }
             write(decoder.finish() + "\n")
+            if stream.finishReason == .nonFiniteLogits {
+                throw CommandFailure("generation stopped after \(produced) tokens: \(FinishReason.nonFiniteLogits) "
+                    + "(are the checkpoint's weights damaged or from a diverged run?)")
+            }
         } else {
             var decodeError: Error?
-            _ = try generator.generate(
+            let finished = try generator.generate(
                 prompt: ids, samples: samples, options: options,
                 onToken: { _, _ in
                     if firstToken == nil { firstToken = clock.now }
@@ -151,6 +160,10 @@ struct Generate: ParsableCommand {
                     }
                 })
             if let decodeError { throw decodeError }
+            if finished.contains(where: { $0.finishReason == .nonFiniteLogits }) {
+                throw CommandFailure("generation stopped: \(FinishReason.nonFiniteLogits) "
+                    + "(are the checkpoint's weights damaged or from a diverged run?)")
+            }
         }
         if stats {
             func seconds(_ d: Duration) -> Double {
@@ -165,12 +178,31 @@ struct Generate: ParsableCommand {
         }
     }
 
+    /// The key/value cache and logits of `samples` rows must fit in memory.
+    static func checkMemory(samples: Int, config: ModelConfig) throws {
+        let perSample = Double(2 * config.numLayers * config.contextLength * config.dModel + 2 * config.vocabSize) * 4
+        let needed = Double(samples) * perSample
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        if needed > available / 2 {
+            let fits = max(1, Int(available / 2 / perSample))
+            throw CommandFailure(String(format: "--samples %d needs about %.1f GiB for the key/value cache; this machine has "
+                + "%.1f GiB: at most %d samples fit", samples, needed / 1_073_741_824, available / 1_073_741_824, fits))
+        }
+    }
+
     // MARK: - Inputs
 
     /// The prompt text: the option, or stdin for "-".
     func promptText() throws -> String {
         guard prompt == "-" else { return prompt }
-        let data = FileHandle.standardInput.readDataToEndOfFile()
+        // FileHandle.readDataToEndOfFile traps when standard input is a directory or closed.
+        let data: Data
+        do {
+            data = try FileHandle.standardInput.readToEnd() ?? Data()
+        } catch {
+            throw CommandFailure("--prompt -: cannot read the prompt from standard input (\(error.localizedDescription)); "
+                + "pipe text in, or give the prompt itself")
+        }
         var text = String(decoding: data, as: UTF8.self)
         if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
         return text

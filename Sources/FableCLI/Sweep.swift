@@ -102,7 +102,7 @@ struct Sweep: ParsableCommand {
             let directory = RunDirectory(sweepDirectory.appendingPathComponent(run.name))
             print("")
             print("[\(index + 1)/\(runs.count)] \(run.name)")
-            TrainingRunner.applyThreads(run.config)
+            try TrainingRunner.applyThreads(run.config)
             let trainer = try Trainer(config: run.config, train: trainData, val: valData)
             if directory.holdsRun {
                 guard let checkpoint = directory.latestCheckpoint() else {

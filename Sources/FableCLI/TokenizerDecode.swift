@@ -1,6 +1,7 @@
 import ArgumentParser
 import FableFormats
 import FableTokenizer
+import FableWorkbench
 import Foundation
 
 /// `fable tokenizer decode`: token ids back to text.
@@ -48,12 +49,13 @@ struct TokenizerDecode: ParsableCommand {
         let tokenizer = try source.load()
         var all: [Int]
         if let input {
+            try requirePath(input, option: "--input")
             all = try TokenArrayReader.read(URL(fileURLWithPath: input), binDType: TokenDType(rawValue: binDType)!)
         } else {
             all = try TokenArrayReader.parseText(ids!, path: "--ids")
         }
         let start = min(offset, all.count)
-        let end = count.map { min(all.count, start + $0) } ?? all.count
+        let end = count.map { start + min(all.count - start, $0) } ?? all.count  // no overflow for huge --count
         all = Array(all[start..<end])
         let bytes = try tokenizer.decodeBytes(all)
         let text = String(decoding: bytes, as: UTF8.self)
@@ -61,7 +63,7 @@ struct TokenizerDecode: ParsableCommand {
             do {
                 try AtomicFile.write(text, to: URL(fileURLWithPath: output))
             } catch {
-                throw ValidationError("--output \(output): cannot write (\(error.reason))")
+                throw CommandFailure("--output \(output): cannot write (\(error.reason))")
             }
             FileHandle.standardError.write(Data("decoded \(all.count) ids -> \(output) (\(text.utf8.count) bytes)\n".utf8))
         } else {

@@ -3,6 +3,7 @@ import FableFormats
 import FableTokenizer
 import FableTraining
 import FableWorkbench
+import FableTensor
 import Foundation
 
 /// `fable tokenizer encode`: a text file to a token array (.npy or .bin).
@@ -48,7 +49,18 @@ struct TokenizerEncode: ParsableCommand {
 
     func validate() throws {
         if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if blockKiB < 1 { throw ValidationError("--block-kib must be at least 1, got \(blockKiB)") }
+        if !(1...Self.maximumBlockKiB).contains(blockKiB) {
+            throw ValidationError("--block-kib must be from 1 to \(Self.maximumBlockKiB) (1 GiB), got \(blockKiB)")
+        }
+        if threads > Self.maximumThreads { throw ValidationError("--threads must be from 1 to \(Self.maximumThreads), got \(threads)") }
+        // Each thread holds a block of text and its ids (up to 4 bytes per byte of text).
+        let needed = Double(threads) * Double(blockKiB) * 1024 * 5
+        let available = Double(ProcessInfo.processInfo.physicalMemory)
+        if needed > available / 2 {
+            throw ValidationError(String(format: "--threads %d with --block-kib %d needs about %.1f GiB for blocks in flight; "
+                + "this machine has %.1f GiB: use fewer threads or smaller blocks", threads, blockKiB,
+                needed / 1_073_741_824, available / 1_073_741_824))
+        }
         if !["auto", "uint16", "uint32"].contains(dtype) {
             throw ValidationError("--dtype must be auto, uint16 or uint32, got \(dtype)")
         }
@@ -57,7 +69,14 @@ struct TokenizerEncode: ParsableCommand {
         }
     }
 
+    /// The largest --block-kib (1 GiB blocks) and --threads.
+    static let maximumBlockKiB = 1 << 20
+    static let maximumThreads = 256
+
     func run() throws {
+        let outputURL = URL(fileURLWithPath: output)
+        StaleTemporaryFiles.removeAbandoned(in: outputURL.deletingLastPathComponent(), target: outputURL.lastPathComponent)
+        try requirePath(input, option: "--input")
         let tokenizer = try source.load()
         let encoder = TokenFileEncoder(tokenizer: tokenizer, threads: threads, blockBytes: blockKiB * 1024,
                                        specialTokens: !noSpecialTokens)
@@ -97,7 +116,7 @@ struct TokenizerEncode: ParsableCommand {
         _ output: URL, secondSignalTerminates: Bool = true,
         exit: @escaping @Sendable () -> Void = { Foundation.exit(130) }
     ) -> InterruptSignal {
-        InterruptSignal(signals: [SIGINT, SIGTERM], secondSignalTerminates: secondSignalTerminates) {
+        InterruptSignal(signals: InterruptSignal.stopSignals, secondSignalTerminates: secondSignalTerminates) {
             removePartialOutput(output)
             FileHandle.standardError.write(Data("\ninterrupted: \(output.path) was not written\n".utf8))
             exit()

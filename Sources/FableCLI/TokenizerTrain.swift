@@ -51,8 +51,17 @@ struct TokenizerTrain: ParsableCommand {
             throw ValidationError("--no-special-tokens and --special-token cannot be used together")
         }
         if threads < 1 { throw ValidationError("--threads must be 1 or more, got \(threads)") }
-        if chunkMiB < 0 { throw ValidationError("--chunk-mib must be 0 or more, got \(chunkMiB)") }
+        // NaN fails every comparison: test for the good range, not the bad one.
+        if !(chunkMiB >= 0 && chunkMiB <= Self.maximumChunkMiB) {
+            throw ValidationError("--chunk-mib must be from 0 to \(Int(Self.maximumChunkMiB)) (0 picks it from the input size), got \(chunkMiB)")
+        }
+        if threads > BPETrainer.maximumThreads {
+            throw ValidationError("--threads must be from 1 to \(BPETrainer.maximumThreads), got \(threads)")
+        }
     }
+
+    /// The largest --chunk-mib: 1 TiB, beyond any input and far from Int's limit.
+    static let maximumChunkMiB = 1_048_576.0
 
     func run() throws {
         let specials = noSpecialTokens ? [] : specialTokens
@@ -74,6 +83,10 @@ struct TokenizerTrain: ParsableCommand {
         let writeSeconds = (clock.now - writeStart).fableSeconds
 
         printSummary(result, writeSeconds: writeSeconds, directory: directory)
+        if result.vocabulary.tokens.count < vocabSize {
+            FileHandle.standardError.write(Data(("warning: the vocabulary has \(result.vocabulary.tokens.count) tokens, fewer than "
+                + "--vocab-size \(vocabSize): the input has no more pairs to merge\n").utf8))
+        }
     }
 
     private func printSummary(_ result: BPETrainingResult, writeSeconds: Double, directory: URL) {
@@ -94,9 +107,12 @@ struct TokenizerTrain: ParsableCommand {
         print("  peak memory:    \(Self.formatBytes(Self.peakResidentBytes()))")
         print("  vocab size:     \(result.vocabulary.tokens.count)")
         if let longest = result.longestToken {
-            let text = String(decoding: longest.bytes, as: UTF8.self)
+            // A corpus of one repeated string can make a token of megabytes: show its start.
+            let shown = 60
+            var text = String(decoding: longest.bytes.prefix(shown), as: UTF8.self).debugDescription
+            if longest.bytes.count > shown { text += "… (first \(shown) bytes)" }
             let unit = longest.bytes.count == 1 ? "byte" : "bytes"
-            print("  longest token:  id \(longest.id), \(longest.bytes.count) \(unit): \(text.debugDescription)")
+            print("  longest token:  id \(longest.id), \(longest.bytes.count) \(unit): \(text)")
         }
     }
 

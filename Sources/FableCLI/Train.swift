@@ -1,5 +1,6 @@
 import ArgumentParser
 import FableDistributed
+import FableFormats
 import FableTensor
 import FableTraining
 import FableWorkbench
@@ -27,7 +28,7 @@ struct Train: ParsableCommand {
 
             RUN_DIR receives config.json (every setting), metrics.jsonl (one line per log \
             interval) and checkpoints/ (step_NNNNNN.safetensors and latest.safetensors). \
-            Ctrl-C saves a checkpoint and stops; `fable train --resume RUN_DIR` continues \
+            Ctrl-C, SIGTERM or SIGHUP saves a checkpoint and stops; `fable train --resume RUN_DIR` continues \
             exactly where it stopped. A loss that becomes NaN or infinite stops the run and \
             keeps the last good checkpoint. Compare runs with `fable report RUN_DIR ...`.
 
@@ -126,7 +127,7 @@ struct Train: ParsableCommand {
         } else {
             resolved = try TrainingConfig.preset(named: preset!, overrides: sets)
         }
-        TrainingRunner.applyThreads(resolved)
+        try TrainingRunner.applyThreads(resolved)
         if dryRun {
             try dryRunCheck(resolved)
             return
@@ -159,12 +160,45 @@ struct Train: ParsableCommand {
         guard FileManager.default.fileExists(atPath: directory.configURL.path) else {
             throw TrainerError.nothingToResume(path: directory.url.path, reason: "it has no config.json (not a run directory?)")
         }
-        guard let checkpoint = directory.latestCheckpoint() else {
-            throw TrainerError.nothingToResume(path: directory.url.path, reason: "it has no checkpoint yet; start the run again")
-        }
+        // Held until the process ends: nobody else may train here meanwhile.
+        let lock = try RunLock.acquire(directory)
+        defer { lock.release() }
         let resolved = try TrainingConfig.load(from: directory.configURL, overrides: sets)
-        TrainingRunner.applyThreads(resolved)
-        let state = try Checkpoint.runState(of: SafeTensorsFile(contentsOf: checkpoint))
+        if directory.resumeCandidates().isEmpty {
+            // A run that stopped before its first checkpoint: start it again from step 0
+            // (its metrics lines, if any, describe steps no checkpoint kept).
+            guard let train else {
+                throw TrainerError.nothingToResume(path: directory.url.path,
+                    reason: "it has no checkpoint yet; give --train FILE to start it again from step 0")
+            }
+            try TrainingRunner.applyThreads(resolved)
+            if dryRun {
+                print(String(decoding: resolved.jsonData(), as: UTF8.self))
+                return
+            }
+            let trainData = try TrainingRunner.openDataset(train, dtype: dtype)
+            let valData = try val.map { try TrainingRunner.openDataset($0, dtype: dtype) }
+            let trainer = try Trainer(config: resolved, train: trainData, val: valData, communicator: communicator)
+            if communicator.isRoot {
+                if FileManager.default.fileExists(atPath: directory.metricsURL.path) {
+                    do { try AtomicFile.write([UInt8](), to: directory.metricsURL) } catch {
+                        throw TrainerError.fileSystem(path: directory.metricsURL.path, reason: "\(error)")
+                    }
+                }
+                printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, communicator: communicator))
+            }
+            try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory, communicator: communicator)
+            return
+        }
+        try TrainingRunner.applyThreads(resolved)
+        let (checkpoint, state, skipped) = try directory.loadNewestCheckpoint { url in
+            try Checkpoint.runState(of: SafeTensorsFile(contentsOf: url))
+        }
+        for bad in skipped {
+            let aside = bad.movedTo.map { " (moved to \($0.lastPathComponent))" } ?? ""
+            printWarning("\(bad.url.lastPathComponent) does not load\(aside): \(bad.reason)")
+        }
+        if !skipped.isEmpty { printWarning("resuming from the newest checkpoint that loads: \(checkpoint.lastPathComponent)") }
         let trainPath = train ?? state.extra[Trainer.MetadataKey.trainData]
         let valPath = val ?? state.extra[Trainer.MetadataKey.valData]
         guard let trainPath else {

@@ -70,6 +70,9 @@ public enum FinishReason: String, Sendable, Equatable {
     case maxTokens
     /// The context was full and ``ContextOverflow/stop`` was chosen.
     case contextFull
+    /// The model's logits held NaN or infinity (damaged or diverged weights): nothing
+    /// meaningful can be drawn.
+    case nonFiniteLogits
 }
 
 extension FinishReason: CustomStringConvertible {
@@ -79,6 +82,7 @@ extension FinishReason: CustomStringConvertible {
         case .endOfText: "end of text"
         case .maxTokens: "token limit"
         case .contextFull: "context full"
+        case .nonFiniteLogits: "the model's output held NaN or infinity"
         }
     }
 }

@@ -89,6 +89,11 @@ final class GenerationSession {
         logits.withUnsafeBufferPointer { all in
             for (row, sample) in active.enumerated() {
                 let rowLogits = UnsafeBufferPointer(rebasing: all[(row * vocab)..<((row + 1) * vocab)])
+                // NaN weights would otherwise draw token 0 (often end-of-text) silently.
+                if rowLogits.contains(where: { !$0.isFinite }) {
+                    finishReasons[sample] = .nonFiniteLogits
+                    continue
+                }
                 let token = samplers[sample].sample(rowLogits, using: &generators[sample])
                 if token == options.endOfText {
                     finishReasons[sample] = .endOfText

@@ -139,6 +139,41 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if vocabSize > Int(Int32.max) {
             throw .invalidValue(key: "vocab_size", value: "\(vocabSize)", expected: "at most \(Int32.max)")
         }
+        try checkSizeLimits()
+    }
+
+    /// The largest vocab_size, context_length, d_model, num_layers, num_heads or d_ff.
+    public static let maximumDimension = 1 << 24
+    /// The most parameters a model may have (4 TiB of Float32): far beyond any machine
+    /// Fable runs on, and far inside Int for every product of sizes computed later.
+    public static let maximumParameters = 1 << 40
+
+    /// Upper bounds, so that parameter counts, buffer sizes and FLOPs never overflow.
+    private func checkSizeLimits() throws(ModelConfigError) {
+        let sizes = [("vocab_size", vocabSize), ("context_length", contextLength), ("d_model", dModel),
+                     ("num_layers", numLayers), ("num_heads", numHeads), ("d_ff", dFF)]
+        for (key, value) in sizes where value > Self.maximumDimension {
+            throw .invalidValue(key: key, value: "\(value)", expected: "at most \(Self.maximumDimension)")
+        }
+        // Every product below is of numbers under 2^24, so only the sums and the layer
+        // count can overflow: check those.
+        let embedding = vocabSize * dModel
+        let perLayer = 4 * dModel * dModel + 3 * dModel * dFF + 2 * dModel
+        let (layers, layersOverflow) = perLayer.multipliedReportingOverflow(by: numLayers)
+        let total = layersOverflow ? Int.max : layers &+ 2 * embedding &+ dModel
+        guard total <= Self.maximumParameters else {
+            let key: String, value: Int
+            if 2 * embedding > Self.maximumParameters / 2 {
+                (key, value) = vocabSize >= dModel ? ("vocab_size", vocabSize) : ("d_model", dModel)
+            } else if perLayer > Self.maximumParameters / 2 {
+                (key, value) = dFF >= dModel ? ("d_ff", dFF) : ("d_model", dModel)
+            } else {
+                (key, value) = ("num_layers", numLayers)
+            }
+            let count = layersOverflow ? "more than 2^63" : "about \(total)"
+            throw .invalidValue(key: key, value: "\(value)",
+                                expected: "sizes that give at most 2^40 parameters (these give \(count))")
+        }
     }
 
     // MARK: - Codable

@@ -70,6 +70,9 @@ public struct Sampler {
         let u = generator.nextUnitDouble()
         return weights.withUnsafeMutableBufferPointer { buffer in
             let w = buffer.baseAddress!
+            // A temperature so small that logits / temperature overflow Float (1e-40) is
+            // greedy, its limit; the generator value is still used, as documented.
+            if !Self.scalesFinitely(base, count: n, temperature: options.temperature) { return Self.argmax(base, count: n) }
             Self.exponentiate(base, count: n, temperature: options.temperature, into: w)
             let all = UnsafeBufferPointer(start: w, count: n)
             if options.topK.map({ $0 >= n }) ?? true, options.topP >= 1 {
@@ -90,7 +93,9 @@ public struct Sampler {
     public func distribution(_ logits: [Float]) -> [(token: Int, probability: Double)] {
         let n = min(logits.count, options.vocabularyLimit ?? logits.count)
         guard n > 0 else { return [] }
-        if options.temperature == 0 {
+        let greedy = options.temperature == 0
+            || !logits.withUnsafeBufferPointer { Self.scalesFinitely($0.baseAddress!, count: n, temperature: options.temperature) }
+        if greedy {
             return [(logits.withUnsafeBufferPointer { Self.argmax($0.baseAddress!, count: n) }, 1)]
         }
         var w = [Float](repeating: 0, count: n)
@@ -107,6 +112,15 @@ public struct Sampler {
         var best = 0, value = x[0]
         for i in 1..<max(count, 1) where x[i] > value { best = i; value = x[i] }
         return best
+    }
+
+    /// True when every `x[i] / temperature` is a finite Float.
+    static func scalesFinitely(_ x: UnsafePointer<Float>, count n: Int, temperature: Float) -> Bool {
+        let inverse = 1 / temperature
+        guard inverse.isFinite else { return false }
+        var largest: Float = 0
+        for i in 0..<n { largest = Swift.max(largest, abs(x[i])) }
+        return (largest * inverse).isFinite
     }
 
     /// `w[i] = exp((x[i] - max) / temperature)`: softmax weights, not yet normalised.

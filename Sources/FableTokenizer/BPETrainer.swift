@@ -55,6 +55,9 @@ public struct BPETrainer: Sendable {
     /// The validated options.
     public let configuration: Configuration
 
+    /// The most pre-tokenization threads accepted (each holds its own counts).
+    public static let maximumThreads = 1024
+
     /// Checks the options.
     /// - Throws: ``BPETrainerError`` naming the option that is out of range.
     public init(_ configuration: Configuration) throws {
@@ -68,8 +71,17 @@ public struct BPETrainer: Sendable {
         for (index, token) in configuration.specialTokens.enumerated() {
             if token.isEmpty { throw BPETrainerError.emptySpecialToken(index: index) }
             if !seen.insert(token).inserted { throw BPETrainerError.duplicateSpecialToken(token) }
+            // Checked now rather than when the files are written, after all the training.
+            if token.utf8.count == 1 {
+                throw BPETrainerError.unsupportedSpecialToken(token, reason: "it is a single byte, which is already a token of its own")
+            }
+            if token.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+                throw BPETrainerError.unsupportedSpecialToken(token, reason: "it holds a line break, which special_tokens.txt cannot store")
+            }
         }
-        guard configuration.threads >= 1 else { throw BPETrainerError.invalidThreadCount(configuration.threads) }
+        guard configuration.threads >= 1 && configuration.threads <= BPETrainer.maximumThreads else {
+            throw BPETrainerError.invalidThreadCount(configuration.threads)
+        }
         if let size = configuration.chunkSize, size < 1 { throw BPETrainerError.invalidChunkSize(size) }
         self.configuration = configuration
     }

@@ -15,8 +15,10 @@ public enum BPETrainerError: Error, Equatable, CustomStringConvertible, Localize
     case emptySpecialToken(index: Int)
     /// The same special token was given twice.
     case duplicateSpecialToken(String)
-    /// `threads` is below 1.
+    /// `threads` is below 1 or above ``BPETrainer/maximumThreads``.
     case invalidThreadCount(Int)
+    /// A special token the tokenizer files cannot hold.
+    case unsupportedSpecialToken(String, reason: String)
     /// `chunkSize` is below 1.
     case invalidChunkSize(Int)
 
@@ -36,7 +38,9 @@ public enum BPETrainerError: Error, Equatable, CustomStringConvertible, Localize
         case .duplicateSpecialToken(let token):
             return "special token \(token) is given more than once: expected distinct special tokens"
         case .invalidThreadCount(let threads):
-            return "thread count \(threads) is invalid: expected 1 or more"
+            return "thread count \(threads) is invalid: expected 1 to \(BPETrainer.maximumThreads)"
+        case .unsupportedSpecialToken(let token, let reason):
+            return "special token \(Vocabulary.readable(Array(token.utf8))) cannot be used: \(reason)"
         case .invalidChunkSize(let size):
             return "chunk size \(size) is invalid: expected 1 byte or more"
         }

@@ -15,6 +15,9 @@ public enum VocabularyFileError: Error, Equatable, Sendable, CustomStringConvert
     case missingID(path: String, id: Int, count: Int)
     /// A special token cannot be stored in special_tokens.txt.
     case unsupportedSpecialToken(String, reason: String)
+    /// The files of a tokenizer folder do not belong together (manifest.txt disagrees, or
+    /// a merge uses a token vocab.json lacks).
+    case mismatchedSet(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,8 @@ public enum VocabularyFileError: Error, Equatable, Sendable, CustomStringConvert
             return "\(path): no token has id \(id); ids must cover 0..<\(count) with no gaps"
         case let .unsupportedSpecialToken(token, reason):
             return "special token \(Vocabulary.readable(Array(token.utf8))): \(reason)"
+        case let .mismatchedSet(path, reason):
+            return "\(path): \(reason)"
         }
     }
 }

@@ -35,7 +35,9 @@ extension Vocabulary {
 
     /// Writes vocab.json, merges.txt, special_tokens.txt and vocab.txt into `directory`,
     /// creating it when needed. Each file is written to a temporary file and renamed into
-    /// place, so a crash never leaves a half-written file.
+    /// place, so a crash never leaves a half-written file; manifest.txt, written first,
+    /// lists the new files' sizes and hashes, so a save cut short between two renames
+    /// leaves a folder that ``load(from:)`` refuses rather than a mix of old and new files.
     ///
     /// - Throws: ``VocabularyFileError`` when a file cannot be written, or when the
     ///   vocabulary cannot be represented (two ids with the same bytes, an empty token in a
@@ -49,6 +51,11 @@ extension Vocabulary {
         } catch {
             throw VocabularyFileError.io(path: directory.path, reason: "cannot create the directory (\(error.localizedDescription))")
         }
+        let manifest = Self.manifestText([
+            (Self.vocabFileName, Array(vocabText.utf8)), (Self.mergesFileName, Array(mergesText.utf8)),
+            (Self.specialTokensFileName, Array(specialsText.utf8)),
+        ])
+        try Self.writeAtomically(manifest, to: directory.appendingPathComponent(Self.manifestFileName))
         try Self.writeAtomically(vocabText, to: directory.appendingPathComponent(Self.vocabFileName))
         try Self.writeAtomically(mergesText, to: directory.appendingPathComponent(Self.mergesFileName))
         try Self.writeAtomically(specialsText, to: directory.appendingPathComponent(Self.specialTokensFileName))
@@ -120,8 +127,19 @@ extension Vocabulary {
 
     /// Loads a tokenizer directory written by ``save(to:)`` (special_tokens.txt may be
     /// missing: no special tokens).
+    ///
+    /// - Throws: ``VocabularyFileError/mismatchedSet(path:reason:)`` when the files do not
+    ///   belong together (they disagree with manifest.txt, or a merge makes a token that
+    ///   vocab.json lacks), besides the errors of each file's reader.
     public static func load(from directory: URL) throws -> Vocabulary {
         let specialsURL = directory.appendingPathComponent(specialTokensFileName)
+        if let manifest = try readManifest(in: directory) {
+            for name in [vocabFileName, mergesFileName, specialTokensFileName] {
+                let url = directory.appendingPathComponent(name)
+                let bytes = FileManager.default.fileExists(atPath: url.path) ? try readFile(url) : nil
+                try checkManifest(manifest, name: name, bytes: bytes, in: directory)
+            }
+        }
         var specials: [String] = []
         if FileManager.default.fileExists(atPath: specialsURL.path) {
             specials = try readSpecialTokens(specialsURL)
@@ -143,7 +161,35 @@ extension Vocabulary {
     public static func load(vocabJSON: URL, merges: URL, specialTokens: [String] = []) throws -> Vocabulary {
         let tokens = try readVocabJSON(vocabJSON, specialTokens: specialTokens)
         let rules = try readMerges(merges)
+        try checkMergesMatch(tokens: tokens, merges: rules, vocabPath: vocabJSON.path, mergesPath: merges.path)
+        if rules.isEmpty {
+            // Without merges, multi-byte tokens can never be produced: an empty or
+            // truncated merges.txt, not a byte-level vocabulary.
+            let specials = Set(specialTokens.map { Array($0.utf8) })
+            let unreachable = tokens.filter { $0.count > 1 && !specials.contains($0) }.count
+            if unreachable > 0 {
+                throw VocabularyFileError.mismatchedSet(
+                    path: merges.path,
+                    reason: "it holds no merges, but \(vocabJSON.path) has \(unreachable) multi-byte tokens that only merges can make")
+            }
+        }
         return Vocabulary(tokens: tokens, mergePairs: rules, specialTokens: specialTokens)
+    }
+
+    /// Every merge joins two tokens into a third, all three in vocab.json (true of every
+    /// BPE vocabulary, GPT-2's included; Hugging Face refuses otherwise). A merges.txt
+    /// from another tokenizer fails this almost at once.
+    static func checkMergesMatch(tokens: [[UInt8]], merges: [MergePair], vocabPath: String, mergesPath: String) throws {
+        let known = Set(tokens)
+        for (rank, merge) in merges.enumerated() {
+            for (what, bytes) in [("left side", merge.left), ("right side", merge.right), ("result", merge.left + merge.right)]
+            where !known.contains(bytes) {
+                throw VocabularyFileError.mismatchedSet(
+                    path: mergesPath,
+                    reason: "merge \(rank + 1) (\(readable(merge.left)) + \(readable(merge.right))): its \(what) "
+                        + "\(readable(bytes)) is not a token of \(vocabPath); the two files do not belong together")
+            }
+        }
     }
 
     /// Reads a file's bytes, naming the file on failure.

@@ -169,3 +169,31 @@ struct TextGeneratorTests {
         #expect(try generator.generate(prompt: [1], options: GenerationOptions(maxNewTokens: 0))[0].tokens.isEmpty)
     }
 }
+
+/// Generation that used to end with no tokens and no word of why.
+@Suite("TextGenerator edge cases")
+struct GenerationEdgeTests {
+    @Test("a temperature so small that logits / temperature overflow is greedy, its limit")
+    func tinyTemperature() throws {
+        let model = try TextGeneratorTests.model()
+        let prompt = [3, 1, 4]
+        let greedy = Array(try TextGenerator(model: model).tokens(
+            prompt: prompt, options: GenerationOptions(maxNewTokens: 12, sampling: .greedy)))
+        let tiny = Array(try TextGenerator(model: model).tokens(
+            prompt: prompt, options: GenerationOptions(maxNewTokens: 12, sampling: SamplingOptions(temperature: Float.leastNormalMagnitude / 100))))
+        #expect(tiny == greedy && tiny.count == 12)
+        var sampler = Sampler(options: SamplingOptions(temperature: Float.leastNormalMagnitude / 100))
+        var rng = RandomGenerator(seed: 1)
+        #expect(sampler.sample([0.5, 2, -1, 1.5], using: &rng) == 1)
+    }
+
+    @Test("non-finite logits end generation with their own reason, not a silent end of text")
+    func nonFiniteLogits() throws {
+        let model = try TextGeneratorTests.model()
+        model.parameters.values.update(repeating: .nan)
+        let samples = try TextGenerator(model: model).generate(
+            prompt: [3, 1, 4], samples: 2, options: GenerationOptions(maxNewTokens: 5, sampling: .greedy, endOfText: 0))
+        #expect(samples.map(\.finishReason) == [.nonFiniteLogits, .nonFiniteLogits])
+        #expect(samples.allSatisfy { $0.tokens.isEmpty })
+    }
+}

@@ -58,6 +58,47 @@ struct VocabularyFilesTests {
         #expect(listing.contains("\n261\t13\t\"<|endoftext|>\"\tspecial\n"))
     }
 
+    /// Another vocabulary over the same bytes with other merges.
+    static func other() -> Vocabulary {
+        var tokens = (0..<256).map { [UInt8($0)] }
+        let merges: [([UInt8], [UInt8])] = [([0x61], [0x62]), ([0x61, 0x62], [0x63])]
+        for merge in merges { tokens.append(merge.0 + merge.1) }
+        return Vocabulary(tokens: tokens, merges: merges, specialTokens: [])
+    }
+
+    @Test("a save cut short between two renames leaves a folder that is refused, not a mix")
+    func mixedSetRefused() throws {
+        let directory = Self.temporaryDirectory(), newer = Self.temporaryDirectory()
+        defer { for url in [directory, newer] { try? FileManager.default.removeItem(at: url) } }
+        try Self.sample().save(to: directory)
+        try Self.other().save(to: newer)
+        // What a kill after the manifest and vocab.json were replaced leaves behind.
+        for name in ["manifest.txt", "vocab.json"] {
+            let target = directory.appendingPathComponent(name)
+            try FileManager.default.removeItem(at: target)
+            try FileManager.default.copyItem(at: newer.appendingPathComponent(name), to: target)
+        }
+        let merges = directory.appendingPathComponent("merges.txt").path
+        let special = directory.appendingPathComponent("special_tokens.txt").path
+        #expect(throws: VocabularyFileError.self) { try Vocabulary.load(from: directory) }
+        do {
+            _ = try Vocabulary.load(from: directory)
+        } catch let VocabularyFileError.mismatchedSet(path, reason) {
+            #expect(path == merges || path == special)
+            #expect(reason.contains("manifest.txt"))
+        }
+        // Without the manifest (an older folder) the merges still give the mix away.
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("manifest.txt"))
+        #expect(throws: VocabularyFileError.self) { try Vocabulary.load(from: directory) }
+        do {
+            _ = try Vocabulary.load(from: directory)
+        } catch let VocabularyFileError.mismatchedSet(path, reason) {
+            #expect(path == merges && reason.contains("merge 1 ") && reason.contains("not a token of"))
+        }
+        // The complete new set loads.
+        #expect(try Vocabulary.load(from: newer) == Self.other())
+    }
+
     @Test("vocab.json is valid JSON whose keys decode to the tokens")
     func vocabJSONIsJSON() throws {
         let vocabulary = Self.sample()
@@ -163,5 +204,48 @@ struct VocabularyFilesTests {
         #expect(Vocabulary.readable([0x0A, 0x09, 0x22, 0x5C]) == "\"\\n\\t\\\"\\\\\"")
         #expect(Vocabulary.readable([0xE2, 0x80]) == "\"\\xE2\\x80\"")
         #expect(Vocabulary.readable(Array("🙃é".utf8) + [0x00]) == "\"🙃é\\x00\"")
+    }
+}
+
+@Suite("Vocabulary file checks")
+struct VocabularyFileCheckTests {
+    private func write(_ files: [String: String]) throws -> URL {
+        let directory = VocabularyFilesTests.temporaryDirectory()
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, text) in files { try Data(text.utf8).write(to: directory.appendingPathComponent(name)) }
+        return directory
+    }
+
+    @Test("a key twice in vocab.json is named as such, with both lines")
+    func duplicateKey() throws {
+        let directory = try write(["vocab.json": "{\"a\": 0,\n\"a\": 1}\n", "merges.txt": "#version: 0.2\n"])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The JSON parser (FableFormats) refuses a repeated key; before, the ids gave
+        // "no token has id 0".
+        do {
+            _ = try Vocabulary.load(from: directory)
+            Issue.record("a repeated key was accepted")
+        } catch {
+            #expect("\(error)".hasSuffix("vocab.json:2:1: invalid JSON: duplicate key \"a\""), "\(error)")
+        }
+    }
+
+    @Test("an empty merges.txt beside multi-byte tokens is refused; a bytes-only vocabulary needs none")
+    func emptyMerges() throws {
+        var tokens = (0..<256).map { [UInt8($0)] }
+        let bytesOnly = Vocabulary(tokens: tokens, merges: [], specialTokens: [])
+        let first = VocabularyFilesTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: first) }
+        try bytesOnly.save(to: first)
+        #expect(try Vocabulary.load(from: first) == bytesOnly)
+
+        tokens.append([0x61, 0x62])
+        let withMerge = Vocabulary(tokens: tokens, merges: [([0x61], [0x62])], specialTokens: [])
+        let second = VocabularyFilesTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: second) }
+        try withMerge.save(to: second)
+        try Data("#version: 0.2\n".utf8).write(to: second.appendingPathComponent("merges.txt"))
+        try FileManager.default.removeItem(at: second.appendingPathComponent("manifest.txt"))
+        #expect(throws: VocabularyFileError.self) { try Vocabulary.load(from: second) }
     }
 }

@@ -72,9 +72,15 @@ public struct SweepGrid: Equatable, Sendable {
         }
     }
 
-    /// A value usable in a folder name: `/` and spaces become `_`.
+    /// A value usable in a folder name: `/` and spaces become `_`, and a changed value gets
+    /// a short hash of the original, so `/a/b` and `_a_b` never share a folder (the sweep
+    /// would skip the second as done).
     static func fileSafe(_ value: String) -> String {
-        String(value.map { $0 == "/" || $0 == " " ? "_" : $0 })
+        let safe = String(value.map { $0 == "/" || $0 == " " ? "_" : $0 })
+        guard safe != value else { return value }
+        var hash: UInt32 = 2_166_136_261
+        for byte in value.utf8 { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return safe + "-" + String(hash, radix: 16)
     }
 
     /// Splits on commas outside brackets.

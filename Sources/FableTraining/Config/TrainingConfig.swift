@@ -288,6 +288,7 @@ extension TrainingConfig {
         try require(!shardOptimizer || optimizer.kind != .sgd, "shard_optimizer", shardOptimizer,
                     "false with optimizer.kind sgd (SGD keeps no state to shard; use adamw or muon)")
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
+        try checkSizeLimits()
         _ = try makeSchedule()
     }
 

@@ -129,6 +129,20 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     /// sharded). SGD keeps no state and always updates the whole store.
     public func makeOptimizer(for store: ParameterStore, entries: [ParameterStore.Entry]) throws -> any Optimizer {
         try validate()
+        if kind == .muon {
+            // A pattern that matches nothing is a typo: the parameter it meant would
+            // silently get Muon.
+            // The defaults may match nothing (lm_head.weight with tied embeddings).
+            let defaults = Set(OptimizerConfig().muonExclude)
+            for pattern in muonExclude where !defaults.contains(pattern)
+                && !store.entries.contains(where: { Self.matches(pattern: pattern, name: $0.name) }) {
+                let names = store.entries.map(\.name)
+                throw OptimizerConfigError.invalidValue(
+                    key: "muon_exclude", value: "\"\(pattern)\"",
+                    expected: "patterns that match parameter names (this one matches none; names look like "
+                        + "\(names.prefix(4).joined(separator: ", "))\(names.count > 4 ? ", ..." : ""); * matches any characters)")
+            }
+        }
         let adamHyper = AdamW.Hyperparameters(beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay)
         switch kind {
         case .sgd:

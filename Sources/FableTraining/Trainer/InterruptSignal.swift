@@ -23,30 +23,51 @@ import Darwin
 /// that arrives while it is active.
 ///
 /// ```swift
-/// let interrupt = InterruptSignal { print("stopping after this step…") }
+/// let interrupt = InterruptSignal(onSignal: { signal in print("\(InterruptSignal.name(of: signal)): stopping after this step…") })
 /// defer { interrupt.cancel() }
 /// let result = try trainer.run(in: dir, shouldStop: { interrupt.isRaised })
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
+    /// The signals that ask a long job to save and stop: Ctrl-C, SIGTERM (`timeout`,
+    /// `docker stop`, Slurm, systemd) and SIGHUP (the terminal went away).
+    public static let stopSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+
     fileprivate let signalNumbers: [Int32]
     fileprivate let startCount: Int
-    fileprivate let onFirst: (@Sendable () -> Void)?
+    fileprivate let onFirst: (@Sendable (Int32) -> Void)?
 
-    /// Starts catching `signal` (SIGINT by default).
+    /// Starts catching one signal.
     /// - Parameters:
     ///   - signal: the signal to catch.
     ///   - secondSignalTerminates: a second signal ends the process as the default action would.
     ///   - onFirst: called (on a background queue) the first time the signal arrives.
-    public convenience init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true,
+    public convenience init(signal: Int32, secondSignalTerminates: Bool = true,
                             onFirst: (@Sendable () -> Void)? = nil) {
         self.init(signals: [signal], secondSignalTerminates: secondSignalTerminates, onFirst: onFirst)
     }
 
-    /// Starts catching every signal in `signals` (e.g. SIGINT and SIGTERM); any of them
+    /// Starts catching every signal in `signals` (by default ``stopSignals``); any of them
     /// raises the flag.
-    public init(signals: [Int32], secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
+    public convenience init(signals: [Int32] = InterruptSignal.stopSignals, secondSignalTerminates: Bool = true,
+                            onFirst: (@Sendable () -> Void)? = nil) {
+        var forward: (@Sendable (Int32) -> Void)?
+        if let onFirst { forward = { @Sendable _ in onFirst() } }
+        self.init(signals: signals, secondSignalTerminates: secondSignalTerminates, onSignal: forward)
+    }
+
+    /// Like ``init(signals:secondSignalTerminates:onFirst:)``; `onSignal` receives the
+    /// number of the signal that arrived (for a message: ``name(of:)``).
+    public init(signals: [Int32] = InterruptSignal.stopSignals, secondSignalTerminates: Bool = true,
+                onSignal: (@Sendable (Int32) -> Void)?) {
         signalNumbers = signals
-        self.onFirst = onFirst
+        self.onFirst = onSignal
+        // A parent that started us from a thread blocking these signals (a Dispatch
+        // worker, some supervisors) passes that mask on, and a blocked signal would stay
+        // pending forever: unblock them on this thread, which then receives them.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signal in signals { sigaddset(&unblock, signal) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         startCount = interruptState.count.load(ordering: .sequentiallyConsistent)
         interruptState.terminatesOnSecond.store(secondSignalTerminates, ordering: .sequentiallyConsistent)
         interruptState.startCount.store(startCount, ordering: .sequentiallyConsistent)
@@ -65,6 +86,16 @@ public final class InterruptSignal: @unchecked Sendable {
     }
 
     deinit { cancel() }
+
+    /// "Ctrl-C", "SIGTERM", "SIGHUP" or "signal N", for messages.
+    public static func name(of signal: Int32) -> String {
+        switch signal {
+        case SIGINT: return "Ctrl-C"
+        case SIGTERM: return "SIGTERM"
+        case SIGHUP: return "SIGHUP"
+        default: return "signal \(signal)"
+        }
+    }
 }
 
 /// The active ``InterruptSignal``s, the installed handlers and the wake-up pipe, shared by
@@ -142,7 +173,8 @@ private final class InterruptRegistry: @unchecked Sendable {
     /// Runs `onFirst` of every active signal raised since it started, once each.
     private func wake() {
         let count = interruptState.count.load(ordering: .sequentiallyConsistent)
-        var due: [@Sendable () -> Void] = []
+        let number = interruptState.lastSignal.load(ordering: .sequentiallyConsistent)
+        var due: [@Sendable (Int32) -> Void] = []
         lock.lock()
         for (id, entry) in active where !entry.fired {
             guard let signal = entry.signal, count > signal.startCount else { continue }
@@ -150,7 +182,7 @@ private final class InterruptRegistry: @unchecked Sendable {
             if let onFirst = signal.onFirst { due.append(onFirst) }
         }
         lock.unlock()
-        for action in due { action() }
+        for action in due { action(number) }
     }
 }
 
@@ -160,6 +192,7 @@ private final class InterruptState: Sendable {
     let startCount = Atomic<Int>(0)
     let pipeWrite = Atomic<Int32>(-1)
     let terminatesOnSecond = Atomic<Bool>(true)
+    let lastSignal = Atomic<Int32>(0)
 }
 
 private let interruptState = InterruptState()
@@ -167,6 +200,7 @@ private let interruptState = InterruptState()
 /// The C signal handler: count, wake the read source, and on a second signal (counted from
 /// the newest `InterruptSignal`) fall back to the default action.
 private func interruptHandler(_ signal: Int32) {
+    interruptState.lastSignal.store(signal, ordering: .sequentiallyConsistent)
     let (_, total) = interruptState.count.add(1, ordering: .sequentiallyConsistent)
     let fd = interruptState.pipeWrite.load(ordering: .sequentiallyConsistent)
     if fd >= 0 {

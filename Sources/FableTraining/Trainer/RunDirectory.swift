@@ -38,10 +38,23 @@ public struct RunDirectory: Sendable, Equatable {
         checkpointsURL.appendingPathComponent(Self.checkpointName(step: step))
     }
 
-    /// True when the folder already holds a run's files (metrics or checkpoints).
+    /// True when the folder already holds a run's work: metrics lines or checkpoints. A
+    /// folder left by a run that stopped before its first line (config.json and an empty
+    /// metrics.jsonl) holds none and can be started again.
     public var holdsRun: Bool {
+        let size = (try? FileManager.default.attributesOfItem(atPath: metricsURL.path)[.size] as? Int) ?? 0
+        return size > 0 || !stepCheckpoints().isEmpty
+    }
+
+    /// Throws unless writing `config` to config.json loses nothing: the file is missing,
+    /// was left by a run here (metrics.jsonl beside it) or already says the same.
+    public func checkConfigIsReplaceable(by config: TrainingConfig) throws {
         let fm = FileManager.default
-        return fm.fileExists(atPath: metricsURL.path) || !stepCheckpoints().isEmpty
+        guard fm.fileExists(atPath: configURL.path), !fm.fileExists(atPath: metricsURL.path) else { return }
+        var data = config.jsonData()
+        data.append(UInt8(ascii: "\n"))
+        if let existing = fm.contents(atPath: configURL.path), existing == data { return }
+        throw TrainerError.foreignConfig(path: configURL.path)
     }
 
     /// The step checkpoints present, oldest first.
@@ -85,13 +98,16 @@ public struct RunDirectory: Sendable, Equatable {
         }
     }
 
-    /// Creates the folder and `checkpoints/`.
+    /// Creates the folder and `checkpoints/`, and removes the temporary files that writes
+    /// of earlier, killed runs left there (``StaleTemporaryFiles``).
     public func create() throws {
         do {
             try FileManager.default.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
         } catch {
             throw TrainerError.fileSystem(path: checkpointsURL.path, reason: error.localizedDescription)
         }
+        StaleTemporaryFiles.removeAbandoned(in: url)
+        StaleTemporaryFiles.removeAbandoned(in: checkpointsURL)
     }
 
     /// Writes `config.json` atomically.

@@ -83,9 +83,14 @@ extension Trainer {
         // Files: a new run or the continuation of one.
         var writer: MetricsLogWriter?
         var lastCheckpoint: URL?
+        var runLock: RunLock?
+        defer { runLock?.release() }
         if let directory, communicator.isRoot {
+            // One process per run folder: a second run would interleave files.
+            runLock = try RunLock.acquire(directory)
             if startStep == 0 {
                 if directory.holdsRun { throw TrainerError.runExists(path: directory.url.path) }
+                try directory.checkConfigIsReplaceable(by: config)
                 try directory.create()
             } else {
                 try directory.create()

@@ -263,6 +263,10 @@ public enum TrainerError: Error, CustomStringConvertible, LocalizedError, Equata
     case nothingToResume(path: String, reason: String)
     /// A checkpoint does not belong to this run's configuration.
     case checkpointMismatch(path: String, reason: String)
+    /// Another process is training in the run folder; `holder` names it ("pid 123 on host").
+    case runLocked(path: String, holder: String)
+    /// `--out` holds a config.json that is not from a run there; it is not overwritten.
+    case foreignConfig(path: String)
 
     public var description: String {
         switch self {
@@ -277,6 +281,11 @@ public enum TrainerError: Error, CustomStringConvertible, LocalizedError, Equata
             return "cannot resume \(path): \(reason)"
         case let .checkpointMismatch(path, reason):
             return "\(path): \(reason)"
+        case let .runLocked(path, holder):
+            return "\(path) is in use by another training run (\(holder)); wait for it to finish or stop it first"
+        case let .foreignConfig(path):
+            return "\(path) already exists and is not a run's config (no metrics.jsonl beside it); "
+                + "it is left alone: choose another --out, or pass it with --config and an empty --out"
         }
     }
 

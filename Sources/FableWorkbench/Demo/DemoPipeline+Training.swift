@@ -141,8 +141,8 @@ extension DemoPipeline {
     /// Chooses the model and trains it into DIR/run with a live progress line. Ctrl-C
     /// stops after the current step with a checkpoint; so does running far over budget.
     func train(data: DemoData, budget: Double) throws -> DemoTraining {
-        let interrupt = InterruptSignal {
-            ProgressDisplay.writeStandardError("\nCtrl-C: stopping after this step and saving a checkpoint; the report "
+        let interrupt = InterruptSignal { signal in
+            ProgressDisplay.writeStandardError("\n\(InterruptSignal.name(of: signal)): stopping after this step and saving a checkpoint; the report "
                 + "and stories follow (press Ctrl-C again to quit at once)\n")
         }
         defer { interrupt.cancel() }

@@ -10,12 +10,16 @@ package enum TrainingRunner {
     /// Opens a token file (fully validated: ids must fit Int32; the vocabulary is checked
     /// by the config against the file's largest id).
     package static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
-        try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
+        try requirePath(path, option: "token file")
+        return try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
     }
 
-    /// Applies the config's thread count to the kernels.
-    package static func applyThreads(_ config: TrainingConfig) {
-        Parallel.threadCount = config.threads ?? Parallel.defaultThreadCount()
+    /// Applies the config's thread count to the kernels, after checking FABLE_THREADS and
+    /// that the system lets that many threads start.
+    package static func applyThreads(_ config: TrainingConfig) throws {
+        let count = try config.threads ?? Parallel.environmentThreadCount() ?? Parallel.defaultThreadCount()
+        try Parallel.ensureThreadsCanStart(count)
+        Parallel.threadCount = count
     }
 
     /// The lines printed before training starts.
@@ -78,12 +82,12 @@ package enum TrainingRunner {
                                      style: quiet || !root ? .silent : .automatic),
             totalSteps: trainer.totalSteps, ranks: trainer.communicator.size)
         defer { progress.finish() }
-        // mpirun turns Ctrl-C into SIGTERM for every rank (and SIGKILL 1 s later unless
-        // `--mca odls_base_sigkill_timeout` is raised); a rank treats it as Ctrl-C.
-        let signals = trainer.communicator.isDistributed ? [SIGINT, SIGTERM] : [SIGINT]
-        let interrupt = InterruptSignal(signals: signals) {
+        // SIGINT, SIGTERM and SIGHUP all stop after this step with a checkpoint (timeout,
+        // Slurm, docker stop, systemd); mpirun turns Ctrl-C into SIGTERM for every rank (and
+        // SIGKILL 1 s later unless `--mca odls_base_sigkill_timeout` is raised).
+        let interrupt = InterruptSignal { signal in
             guard root else { return }
-            ProgressDisplay.writeStandardError("\nCtrl-C: stopping after this step and saving a checkpoint "
+            ProgressDisplay.writeStandardError("\n\(InterruptSignal.name(of: signal)): stopping after this step and saving a checkpoint "
                 + "(press Ctrl-C again to quit without saving)\n")
         }
         defer { interrupt.cancel() }
@@ -126,6 +130,18 @@ package enum TrainingRunner {
     }
 }
 
+/// Checks that `path`, given with `option`, is a regular file, if it exists (or, with
+/// `directory`, a folder), so the error names the option rather than Foundation's
+/// "NSCocoaErrorDomain error 256".
+package func requirePath(_ path: String, option: String, directory: Bool = false) throws {
+    var isDirectory: ObjCBool = false
+    // A missing path is left to the reader, whose message names it already.
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return }
+    if isDirectory.boolValue != directory {
+        throw CommandFailure("\(option) \(path): is a \(directory ? "file" : "folder"); expected a \(directory ? "folder" : "file")")
+    }
+}
+
 /// A command failure reported as its message alone (no usage text), exit status 1.
 package struct CommandFailure: Error, CustomStringConvertible {
     package let description: String
@@ -137,4 +153,11 @@ package struct CommandFailure: Error, CustomStringConvertible {
 package func printNow(_ lines: [String]) {
     for line in lines { print(line) }
     fflush(nil)  // all output streams; naming `stdout` is a global Swift 6 cannot check
+}
+
+/// Writes "warning: MESSAGE" to standard error (after flushing standard output, so the
+/// order holds when both go to one file).
+package func printWarning(_ message: String) {
+    fflush(nil)
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }

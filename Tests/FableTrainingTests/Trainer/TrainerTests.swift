@@ -15,13 +15,13 @@ private let tinyJSON = #"""
  "threads": 1}
 """#
 
-private func tinyConfig(_ overrides: String...) throws -> TrainingConfig {
+func tinyConfig(_ overrides: String...) throws -> TrainingConfig {
     try TrainingConfig.resolve(JSONValue.parse(tinyJSON), source: "tiny", overrides: overrides.map { try ConfigOverride(parsing: $0) })
 }
 
 /// Tokens that mostly follow t[i+1] = (3 t[i] + 1) mod 16, with 10% random ones: learnable
 /// down to well below the uniform loss ln 16 ≈ 2.77.
-private func patternDataset(_ name: String, count: Int = 3000, seed: UInt64 = 5) throws -> TokenDataset {
+func patternDataset(_ name: String, count: Int = 3000, seed: UInt64 = 5) throws -> TokenDataset {
     var rng = RandomGenerator(seed: seed)
     var tokens: [UInt16] = [0]
     while tokens.count < count {
@@ -31,7 +31,7 @@ private func patternDataset(_ name: String, count: Int = 3000, seed: UInt64 = 5)
     return try TokenDataset(url: writeNpy(tokens, name))
 }
 
-private func freshDirectory(_ name: String) -> RunDirectory {
+func freshDirectory(_ name: String) -> RunDirectory {
     let url = temporaryFile("runs-\(name)-\(UInt32.random(in: 0...UInt32.max))")
     return RunDirectory(url)
 }
@@ -200,4 +200,25 @@ struct TrainerTests {
         for _ in 0..<2_000 where !signal.isRaised { usleep(5_000) }  // up to 10 s on a loaded machine
         #expect(signal.isRaised)
     }
+
+    @Test("SIGTERM and SIGHUP stop a run like Ctrl-C (timeout, docker stop, Slurm, a closed terminal)",
+          arguments: [SIGTERM, SIGHUP])
+    func stopSignals(_ number: Int32) throws {
+        let seen = SeenSignal()
+        let signal = InterruptSignal(secondSignalTerminates: false) { seen.set($0) }
+        defer { signal.cancel() }
+        kill(getpid(), number)
+        for _ in 0..<2_000 where !signal.isRaised || seen.value == 0 { usleep(5_000) }
+        #expect(signal.isRaised)
+        #expect(seen.value == number)
+        #expect(InterruptSignal.name(of: number) == (number == SIGTERM ? "SIGTERM" : "SIGHUP"))
+    }
+}
+
+/// The signal number an `onFirst` callback received.
+private final class SeenSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var number: Int32 = 0
+    func set(_ value: Int32) { lock.lock(); number = value; lock.unlock() }
+    var value: Int32 { lock.lock(); defer { lock.unlock() }; return number }
 }
