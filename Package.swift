@@ -25,7 +25,7 @@ let package = Package(
             name: "FableTokenizer",
             dependencies: [.product(name: "HeapModule", package: "swift-collections")]
         ),
-        .target(name: "FableTensor"),
+        .target(name: "FableTensor", dependencies: ["FableKernels"]),
         .target(name: "FableModel", dependencies: ["FableTensor"]),
         .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor"]),
         .executableTarget(
@@ -35,6 +35,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // --- kernels helper: FableKernels ---
+        // The ISA-specific loops (SGEMM microkernels, elementwise exp/sigmoid) in C with
+        // intrinsics; each function carries its own target attribute, so no flags are needed.
+        // FableTensor checks the CPU at run time and calls only what it supports.
+        .target(name: "FableKernels"),
+        // --- end kernels helper ---
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
         .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableTestSupport"]),
