@@ -14,7 +14,7 @@
 // MARK: - AVX-512
 
 FABLE_AVX512 static inline __m512 exp_clamped16(__m512 x) {
-    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.7f)), _mm512_set1_ps(-87.3f));
+    x = _mm512_max_ps(_mm512_min_ps(x, _mm512_set1_ps(88.37f)), _mm512_set1_ps(-87.3f));
     const __m512 magic = _mm512_set1_ps(12582912.0f);
     const __m512 shifted = _mm512_fmadd_ps(x, _mm512_set1_ps(1.4426950408889634f), magic);
     const __m512 n = _mm512_sub_ps(shifted, magic);
@@ -93,7 +93,7 @@ FABLE_AVX512 float fable_max_avx512(const float *x, ptrdiff_t n) {
 // MARK: - AVX2
 
 FABLE_AVX2 static inline __m256 exp_clamped8(__m256 x) {
-    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.7f)), _mm256_set1_ps(-87.3f));
+    x = _mm256_max_ps(_mm256_min_ps(x, _mm256_set1_ps(88.37f)), _mm256_set1_ps(-87.3f));
     const __m256 magic = _mm256_set1_ps(12582912.0f);
     const __m256 shifted = _mm256_fmadd_ps(x, _mm256_set1_ps(1.4426950408889634f), magic);
     const __m256 n = _mm256_sub_ps(shifted, magic);

@@ -50,7 +50,8 @@ double fable_fma_peak(unsigned features, long iterations);
 
 // MARK: - Elementwise kernels (AVX-512 and AVX2; n may be any length)
 
-/// y[i] = exp(x[i]) (0 below -87.3, +inf above 88.7; y may alias x).
+/// y[i] = exp(x[i]) (0 below -87.3; inputs above 88.37 are clamped there so that the
+/// scale 2^n stays finite; y may alias x).
 void fable_exp_avx512(const float *x, float *y, ptrdiff_t n);
 void fable_exp_avx2(const float *x, float *y, ptrdiff_t n);
 
@@ -63,7 +64,8 @@ void fable_silu_avx2(const float *x, float *y, ptrdiff_t n);
 void fable_swiglu_avx512(const float *gate, const float *up, float *y, float *sigmoid, ptrdiff_t n);
 void fable_swiglu_avx2(const float *gate, const float *up, float *y, float *sigmoid, ptrdiff_t n);
 
-/// y[i] = exp(x[i] - shift); returns the sum of the y[i] (y may alias x).
+/// y[i] = exp(x[i] - shift); returns the sum of the y[i] (y may alias x; with y NULL only
+/// the sum is computed).
 float fable_exp_shifted_avx512(const float *x, float *y, ptrdiff_t n, float shift);
 float fable_exp_shifted_avx2(const float *x, float *y, ptrdiff_t n, float shift);
 
