@@ -3,7 +3,7 @@ import Foundation
 /// Which matrix-multiply backend to use, as named by `FABLE_GEMM`.
 public enum GEMMChoice: String, Sendable, CaseIterable {
     /// The faster of Fable's own kernel and a BLAS library, by the rule of
-    /// ``GEMM/ownKernelIsFaster(isa:)`` (the default).
+    /// ``GEMM/ownKernelIsFaster(isa:library:environment:)`` (the default).
     case automatic = "auto"
     /// A CBLAS library loaded at run time (``BLASLibrary``).
     case blas
@@ -62,15 +62,23 @@ extension GEMM {
 
     // MARK: - Choosing
 
-    /// Whether Fable's own kernel at `isa` beats a BLAS library, so that `auto` prefers it.
+    /// Whether Fable's own kernel at `isa` beats `library`, so that `auto` prefers it.
     ///
-    /// A measured rule rather than a per-run race: with AVX-512 or AVX2+FMA the own kernel
-    /// ran the 17M model's twelve training products at least as fast as OpenBLAS's best
-    /// (unpinned) kernels on the machines measured (BENCHMARKS.md, `fable bench gemm`), and
-    /// a BLAS pinned to older kernels by `OPENBLAS_CORETYPE` is slower still; the portable
-    /// Swift kernel (baseline x86-64 without FMA, or arm64 beside Accelerate) is not.
-    public static func ownKernelIsFaster(isa: KernelISA) -> Bool {
-        isa != .swift
+    /// A measured rule rather than a per-run race (`fable bench gemm`, BENCHMARKS.md): at the
+    /// 17M model's training shapes the own AVX-512 kernel reached about 85-90% of OpenBLAS's
+    /// own AVX-512 (SkylakeX) kernels, but beat OpenBLAS pinned by `OPENBLAS_CORETYPE` to
+    /// narrower kernels (Haswell: AVX2) by far. So the own kernel wins exactly when the
+    /// library is OpenBLAS pinned to kernels narrower than `isa`; an unpinned or other BLAS
+    /// (MKL, Accelerate) wins over the own kernels, and every BLAS over the portable Swift one.
+    public static func ownKernelIsFaster(
+        isa: KernelISA, library: BLASLibrary, environment: [String: String]
+    ) -> Bool {
+        guard isa != .swift, library.vendor == .openBLAS,
+              let coreType = environment["OPENBLAS_CORETYPE"]?.lowercased(), !coreType.isEmpty
+        else { return false }
+        let avx512Kernels = ["skylakex", "cooperlake", "sapphirerapids"]
+        let avx2Kernels = ["haswell", "zen", "skylake"] + avx512Kernels
+        return !(isa == .avx512 ? avx512Kernels : avx2Kernels).contains(coreType)
     }
 
     /// Chooses a backend from an environment: `FABLE_GEMM` (`auto`, `blas`, `fable`, `swift`,
@@ -109,16 +117,19 @@ extension GEMM {
                     return GEMMSelection(
                         backend: BLASBackend(library: library), warnings: warnings, reason: "FABLE_GEMM=blas")
                 }
-                if ownKernelIsFaster(isa: own.isa) {
-                    let pinned = environment["OPENBLAS_CORETYPE"].map { $0.isEmpty ? "" : " (pinned by OPENBLAS_CORETYPE=\($0))" } ?? ""
+                if ownKernelIsFaster(isa: own.isa, library: library, environment: environment) {
+                    let pin = environment["OPENBLAS_CORETYPE"] ?? ""
                     return GEMMSelection(
                         backend: own, warnings: warnings,
-                        reason: "auto: the own \(own.isa.rawValue) kernel is measured faster than BLAS "
-                            + "\(library.summary)\(pinned); \(isaNote); FABLE_GEMM=blas forces the library")
+                        reason: "auto: OPENBLAS_CORETYPE=\(pin) pins \(library.summary) to kernels narrower "
+                            + "than the own \(own.isa.rawValue) kernel, which is faster then; \(isaNote); "
+                            + "FABLE_GEMM=blas forces the library")
                 }
                 return GEMMSelection(
                     backend: BLASBackend(library: library), warnings: warnings,
-                    reason: "auto: BLAS is faster than the portable Swift kernel on this CPU (\(isaNote))")
+                    reason: "auto: a BLAS library loaded (\(library.summary)), measured faster than the own "
+                        + "\(own.isa.rawValue) kernel unless OPENBLAS_CORETYPE pins it to narrower kernels; "
+                        + "FABLE_GEMM=fable forces the own kernel")
             case .failure(let error):
                 if choice == .blas || environment["FABLE_BLAS"] != nil {
                     warnings.append("\(error); using Fable's own kernel (\(own.name))")

@@ -22,7 +22,7 @@ struct BenchGEMM: ParsableCommand {
         case blas, fable, swift, all
     }
 
-    @Option(help: "Backends to time: blas, fable (own kernels, every instruction set), swift (the portable Swift kernel) or all (BLAS is skipped with a note if none loads).")
+    @Option(help: "Backends to time: blas, fable (the own kernels for every instruction set, beside BLAS when one loads), swift (the portable Swift kernel) or all (BLAS is skipped with a note if none loads).")
     var backend: BackendOption = .all
 
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")

@@ -86,19 +86,30 @@ struct KernelISASelectionTests {
         #expect(capped.isa == .swift)
     }
 
-    @Test("auto prefers the own kernel over a BLAS exactly when the rule says it is faster",
+    @Test("auto prefers the own kernel over OpenBLAS only when OPENBLAS_CORETYPE pins it narrower",
           .enabled(if: loadedBLAS != nil, "no BLAS library loads here"))
     func automaticAgainstBLAS() throws {
         let library = try #require(loadedBLAS)
         for isa in KernelISA.supported {
-            let environment = ["FABLE_ISA": isa.rawValue, "FABLE_BLAS": library.resolvedPath]
-            let selection = GEMM.select(environment: environment)
-            if GEMM.ownKernelIsFaster(isa: isa) {
-                #expect((selection.backend as? SIMDGEMM)?.isa == isa, "\(selection.reason)")
-            } else {
-                #expect(selection.backend is BLASBackend, "\(selection.reason)")
+            for pin in ["", "Haswell", "SkylakeX", "Sandybridge"] {
+                var environment = ["FABLE_ISA": isa.rawValue, "FABLE_BLAS": library.resolvedPath]
+                if !pin.isEmpty { environment["OPENBLAS_CORETYPE"] = pin }
+                let selection = GEMM.select(environment: environment)
+                let own = GEMM.ownKernelIsFaster(isa: isa, library: library, environment: environment)
+                if own {
+                    #expect((selection.backend as? SIMDGEMM)?.isa == isa, "\(selection.reason)")
+                } else {
+                    #expect(selection.backend is BLASBackend, "\(selection.reason)")
+                }
+                #expect(GEMM.select(environment: environment.merging(["FABLE_GEMM": "blas"]) { $1 }).backend is BLASBackend)
             }
-            #expect(GEMM.select(environment: environment.merging(["FABLE_GEMM": "blas"]) { $1 }).backend is BLASBackend)
+        }
+        if library.vendor == .openBLAS {
+            let pinned = ["OPENBLAS_CORETYPE": "Haswell"]
+            #expect(GEMM.ownKernelIsFaster(isa: .avx512, library: library, environment: pinned))
+            #expect(!GEMM.ownKernelIsFaster(isa: .avx2, library: library, environment: pinned))
+            #expect(!GEMM.ownKernelIsFaster(isa: .avx512, library: library, environment: [:]))
+            #expect(!GEMM.ownKernelIsFaster(isa: .swift, library: library, environment: ["OPENBLAS_CORETYPE": "Core2"]))
         }
     }
 }
