@@ -47,7 +47,7 @@ let package = Package(
             dependencies: ["FableFormats", .product(name: "HeapModule", package: "swift-collections")],
             swiftSettings: swift6
         ),
-        .target(name: "FableTensor", dependencies: ["FableFormats"], swiftSettings: swift6),
+        .target(name: "FableTensor", dependencies: ["FableFormats", "FableKernels"], swiftSettings: swift6),
         .target(name: "FableModel", dependencies: ["FableTensor"], swiftSettings: swift6),
         .target(
             name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats", "FableDistributed"],
@@ -75,6 +75,12 @@ let package = Package(
         ),
         .executableTarget(name: "fable", dependencies: ["FableCLI"], swiftSettings: swift6),
         // --- end layout block.
+        // --- kernels helper: FableKernels ---
+        // The ISA-specific loops (SGEMM microkernels, elementwise exp/sigmoid) in C with
+        // intrinsics; each function carries its own target attribute, so no flags are needed.
+        // FableTensor checks the CPU at run time and calls only what it supports.
+        .target(name: "FableKernels"),
+        // --- end kernels helper ---
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport", swiftSettings: swift6),
         .testTarget(

@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Whole training steps, Fable vs PyTorch eager, side by side on the same machine.
+"""Whole training steps, Fable vs PyTorch, side by side on the same machine.
 
 One step is what `fable train` does: sample a batch of random windows, forward the CS336
 Transformer LM, mean cross-entropy, backward, clip the gradient to norm 1.0 and an AdamW
-update (lr 1e-3, betas (0.9, 0.95), weight decay 0.1). The PyTorch side runs the reference
-model of Scripts/reference/model_reference.py in eager mode with torch.set_num_threads(N);
-the Fable side is `fable bench train-step --json` from the release build. Both time
---steps steps after --warmup untimed ones and report the median step as tokens/s; the two
-sides alternate per batch size, and with --rounds N the best of N rounds is kept.
+update (lr 1e-3, betas (0.9, 0.95), weight decay 0.1). The main peer is PyTorch as nanoGPT
+writes it (Scripts/bench/torch_peer.py: F.scaled_dot_product_attention, fused AdamW,
+default OpenMP settings) with torch.set_num_threads(N); --peers adds torch.compile
+(`compile`), CPU autocast bf16 (`bf16`) and the old hand-written reference model
+(`reference`, a secondary row). The Fable side is `fable bench train-step --json` from the
+release build. Every side times --steps steps after --warmup untimed ones and reports the
+median step as tokens/s; the sides alternate per batch size, and with --rounds N the best
+of N rounds is kept. The load average is printed beside the figures.
 
 Usage (from the repository root, after `swift build -c release`):
-    python3 Scripts/bench/train_step_bench.py --threads 2 --batch-sizes 8,32
+    python3 Scripts/bench/train_step_bench.py --threads 2 --batch-sizes 8,32 --peers sdpa,reference
+Environment for the Fable side is passed through (FABLE_GEMM, FABLE_ISA, FABLE_BLAS,
+OPENBLAS_CORETYPE), so the same script measures a fresh machine (FABLE_GEMM=fable) and
+one with OpenBLAS (FABLE_GEMM=blas).
 """
 import argparse
 import json
@@ -20,44 +26,35 @@ import subprocess
 import sys
 import time
 
-# OpenMP's busy-waiting makes PyTorch crawl on a shared machine; --omp-active restores it.
-if "--omp-active" not in sys.argv:
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import numpy as np
+import torch
 
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
-from model_reference import ModelConfig, PRESETS, TransformerLM, cross_entropy  # noqa: E402
+from model_reference import PRESETS  # noqa: E402
+import torch_peer  # noqa: E402
 
 
-def torch_step_times(config: ModelConfig, batch: int, steps: int, warmup: int, seed: int = 0):
-    torch.manual_seed(seed)
-    model = TransformerLM(config)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.1)
+def torch_step_seconds(config, style: str, batch: int, steps: int, warmup: int, seed: int = 0):
+    step, description = torch_peer.make_step(config, style, seed)
     rng = np.random.default_rng(seed)
     data = rng.integers(0, config.vocab_size, size=100_000, dtype=np.int64)
     t = config.context_length
 
-    def step():
+    def one():
         starts = rng.integers(0, len(data) - t, size=batch)
         x = torch.from_numpy(np.stack([data[s:s + t] for s in starts]))
         y = torch.from_numpy(np.stack([data[s + 1:s + t + 1] for s in starts]))
-        optimizer.zero_grad(set_to_none=True)
-        loss = cross_entropy(model(x), y)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        return loss.item()
+        return step(x, y)
 
     for _ in range(warmup):
-        step()
+        one()
     samples = []
     for _ in range(steps):
         start = time.perf_counter()
-        step()
+        one()
         samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+    return statistics.median(samples), description
 
 
 def fable_step_times(binary: str, preset: str, sizes: str, steps: int, warmup: int, threads: int):
@@ -76,7 +73,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2, help="threads for both (default: %(default)s)")
     parser.add_argument("--fable", default=".build/release/fable", help="fable binary (default: %(default)s)")
     parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the best is kept (default: %(default)s)")
-    parser.add_argument("--omp-active", action="store_true", help="keep OpenMP's default busy-waiting for PyTorch")
+    parser.add_argument("--peers", default="sdpa",
+                        help="PyTorch peers: sdpa (main), compile, bf16, reference (old peer) (default: %(default)s)")
     parser.add_argument("--overhead", action="store_true",
                         help="also measure evaluation/checkpoint/logging cost at the preset's intervals (Fable)")
     args = parser.parse_args()
@@ -84,20 +82,33 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     config = PRESETS[args.preset]
     sizes = [int(s) for s in args.batch_sizes.split(",")]
+    peers = [p for p in args.peers.split(",") if p]
+    env = {k: os.environ[k] for k in ("FABLE_GEMM", "FABLE_ISA", "FABLE_BLAS", "OPENBLAS_CORETYPE", "OMP_WAIT_POLICY") if k in os.environ}
     print(f"whole training step, {args.preset}, {args.threads} threads (median of {args.steps} steps after "
-          f"{args.warmup} warm-up); OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'default')}")
-    print(f"{'batch':>5}  {'PyTorch tok/s':>13}  {'Fable tok/s':>11}  {'ratio':>6}   Fable step: sample / forward / backward / clip / adamw ms")
+          f"{args.warmup} warm-up, best of {args.rounds} round(s)); torch {torch.__version__}; environment {env or 'default'}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
     for batch in sizes:
         # Interleaved, best of --rounds: on a shared machine the load changes by the minute.
-        rows, torch_rates = [], []
+        rows, peer_rates, descriptions = [], {p: [] for p in peers}, {}
         for _ in range(args.rounds):
             rows.append(fable_step_times(args.fable, args.preset, str(batch), args.steps, args.warmup, args.threads)[batch])
-            seconds = torch_step_times(config, batch, args.steps, args.warmup)
-            torch_rates.append(batch * config.context_length / seconds)
-        torch_rate = max(torch_rates)
+            for peer in peers:
+                try:
+                    seconds, descriptions[peer] = torch_step_seconds(config, peer, batch, args.steps, args.warmup)
+                    peer_rates[peer].append(batch * config.context_length / seconds)
+                except Exception as error:  # torch.compile needs a compiler toolchain
+                    descriptions[peer] = f"{peer}: did not run ({type(error).__name__}: {str(error).splitlines()[0][:80]})"
         row = max(rows, key=lambda r: r["tokens_per_second"])
+        fable_rate = row["tokens_per_second"]
         parts = " / ".join(f"{row[k + '_ms']:.0f}" for k in ["sample", "forward", "backward", "clip", "adamw"])
-        print(f"{batch:>5}  {torch_rate:>13,.0f}  {row['tokens_per_second']:>11,.0f}  {row['tokens_per_second'] / torch_rate:>5.2f}x   {parts}")
+        print(f"batch {batch}: Fable {fable_rate:,.0f} tok/s (sample / forward / backward / clip / adamw ms: {parts})")
+        for peer in peers:
+            if peer_rates[peer]:
+                rate = max(peer_rates[peer])
+                print(f"    vs {descriptions[peer]}: {rate:,.0f} tok/s -> Fable {fable_rate / rate:.2f}x")
+            else:
+                print(f"    vs {descriptions[peer]}")
+        print(f"    load average now: {os.getloadavg()[0]:.1f}")
     if args.overhead:
         command = [args.fable, "bench", "train-step", "--preset", args.preset, "--batch-sizes", "1", "--steps",
                    str(args.steps), "--warmup", str(args.warmup), "--threads", str(args.threads), "--overhead"]

@@ -11,16 +11,18 @@ struct BenchGEMM: ParsableCommand {
         discussion: """
             Each Linear layer (weight W of shape out x in, as in PyTorch) runs three products \
             per step: forward Y = X W^T, backward dX = dY W and dW = dY^T X, with X of \
-            8192 rows. The figure is the median over the repeats after one warm-up run.
+            8192 rows. The figure is the median over the repeats after one warm-up run, \
+            followed by its fraction of the FMA peak (measured first, per thread, times the \
+            threads). Fable's own kernel is timed for every instruction set this CPU has.
             Scripts/bench/gemm_bench.py runs PyTorch at the same shapes beside this.
             """
     )
 
     enum BackendOption: String, ExpressibleByArgument, CaseIterable {
-        case blas, swift, all
+        case blas, fable, swift, all
     }
 
-    @Option(help: "Backends to time: blas, swift or all (BLAS is skipped with a note if none loads).")
+    @Option(help: "Backends to time: blas, fable (the own kernels for every instruction set, beside BLAS when one loads), swift (the portable Swift kernel) or all (BLAS is skipped with a note if none loads).")
     var backend: BackendOption = .all
 
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
@@ -34,6 +36,9 @@ struct BenchGEMM: ParsableCommand {
 
     @Option(help: "Time only the product at this position in the list (1-12); default: all.")
     var shape: Int?
+
+    @Option(help: "wall (elapsed time) or cpu (process CPU time / threads: steadier on a loaded machine; best with --threads 1).")
+    var clock: BenchClock = .wall
 
     @Flag(help: "Print one JSON object per measurement instead of a table.")
     var json = false
@@ -60,13 +65,23 @@ struct BenchGEMM: ParsableCommand {
                 if !json { print("note: skipping BLAS: \(error)") }
             }
         }
-        if backend != .blas { backends.append(SIMDGEMM()) }
+        if backend == .fable || backend == .all {
+            for isa in KernelISA.supported where isa != .swift { backends.append(SIMDGEMM(isa: isa)) }
+        }
+        if backend == .swift || backend == .all { backends.append(SIMDGEMM(isa: .swift)) }
+        let peak = PeakFLOPS.measure(threads: threads)
+        let peakAll = peak?.gflopsAllThreads
 
         if !json {
-            print("threads: \(threads), repeats: \(repeats) (median GFLOP/s after one warm-up)")
+            print("threads: \(threads), repeats: \(repeats), clock: \(clock.rawValue) (median GFLOP/s after one warm-up, then % of FMA peak)")
+            if let peak {
+                print("peak:  \(peak.summary)")
+            } else {
+                print("peak:  not measured (no FMA instruction set on this CPU)")
+            }
             for backend in backends { print("\(label(backend)): \(backend.name)") }
             let header = ["product".padding(toLength: 38, withPad: " ", startingAt: 0)]
-                + backends.map { label($0).leftPadded(12) }
+                + backends.map { label($0).leftPadded(17) }
             print(header.joined())
         }
         var shapes = GEMMBenchShape.trainingShapes(rows: rows)
@@ -76,22 +91,29 @@ struct BenchGEMM: ParsableCommand {
             defer { operands.deallocate() }
             var figures: [Double] = []
             for backend in backends {
-                let gflops = operands.measure(backend, threads: threads, repeats: repeats)
+                let gflops = operands.measure(backend, threads: threads, repeats: repeats, clock: clock)
                 figures.append(gflops)
                 if json {
+                    let fraction = peakAll.map { rounded(gflops / $0) } ?? "null"
                     print(#"{"product":"\#(shape.label)","m":\#(shape.m),"n":\#(shape.n),"k":\#(shape.k),"# +
-                          #""backend":"\#(label(backend))","threads":\#(threads),"gflops":\#(rounded(gflops))}"#)
+                          #""backend":"\#(label(backend))","threads":\#(threads),"gflops":\#(rounded(gflops)),"# +
+                          #""peak_gflops":\#(peakAll.map(rounded) ?? "null"),"fraction_of_peak":\#(fraction)}"#)
                 }
             }
             if !json {
-                let cells = figures.map { String(format: "%.1f", $0).leftPadded(12) }
+                let cells = figures.map { figure in
+                    let percent = peakAll.map { String(format: " %3.0f%%", 100 * figure / $0) } ?? ""
+                    return (String(format: "%.1f", figure) + percent).leftPadded(17)
+                }
                 print(shape.label.padding(toLength: 38, withPad: " ", startingAt: 0) + cells.joined())
             }
         }
     }
 
     private func label(_ backend: any GEMMBackend) -> String {
-        backend is BLASBackend ? "blas" : "swift"
+        if backend is BLASBackend { return "blas" }
+        if let own = backend as? SIMDGEMM { return own.isa == .swift ? "swift" : own.isa.rawValue }
+        return backend.name
     }
 
     private func rounded(_ value: Double) -> String { String(format: "%.2f", value) }
@@ -149,14 +171,14 @@ struct GEMMBenchOperands {
     }
 
     /// Median GFLOP/s over `repeats` timed runs after one warm-up.
-    func measure(_ backend: any GEMMBackend, threads: Int, repeats: Int) -> Double {
+    func measure(_ backend: any GEMMBackend, threads: Int, repeats: Int, clock: BenchClock = .wall) -> Double {
         func once() -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = clock.now(threads: threads)
             backend.sgemm(
                 transposeA: shape.transposeA, transposeB: shape.transposeB,
                 m: shape.m, n: shape.n, k: shape.k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
                 beta: 0, c: c, ldc: shape.n, threads: threads)
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            return clock.now(threads: threads) - start
         }
         _ = once()
         let times = (0..<repeats).map { _ in once() }.sorted()

@@ -11,9 +11,12 @@ struct Info: ParsableCommand {
     func run() throws {
         print("fable \(Fable.configuration.version)")
         print("threads: \(Parallel.threadCount) (FABLE_THREADS overrides)")
+        print("cpu:     \(KernelISA.featureSummary)")
+        print("kernels: \(KernelISA.active.rawValue) (\(KernelISA.activeReason); FABLE_ISA=avx512|avx2|swift caps it)")
         let selection = GEMM.defaultSelection
         print("gemm:    \(selection.backend.name)")
-        print("         chosen because \(selection.reason) (FABLE_GEMM=blas|swift|reference overrides, FABLE_BLAS=/path/to/lib picks the library)")
+        print("         chosen because \(selection.reason)")
+        print("         (FABLE_GEMM=auto|fable|blas|swift|reference overrides, FABLE_BLAS=/path/to/lib picks the library)")
         if let note = Self.coreTypeNote(backend: selection.backend.name) { print("note:    \(note)") }
     }
 

@@ -11,21 +11,9 @@ extension Tensor {
         let sigmoid: TensorStorage? = needsGrad([a, b]) ? TensorStorage(uninitializedCount: a.count) : nil
         let ap = a.data, bp = b.data, yp = out.data, n = a.count, sp = sigmoid?.base
         Parallel.forEachChunk(n, minimumChunk: 16_384) { r in
-            var i = r.lowerBound
-            while i + 8 <= r.upperBound {
-                let x = Vector.load(ap + i)
-                let s = Vector.sigmoid(x)
-                if let sp { Vector.store(s, sp + i) }
-                Vector.store(x * s * Vector.load(bp + i), yp + i)
-                i += 8
-            }
-            while i < r.upperBound {
-                let x = ap[i]
-                let s = Vector.sigmoid(Vector.V(repeating: x))[0]
-                sp?[i] = s
-                yp[i] = x * s * bp[i]
-                i += 1
-            }
+            Vector.swiGLU(
+                gate: ap + r.lowerBound, up: bp + r.lowerBound, into: yp + r.lowerBound,
+                sigmoid: sp.map { $0 + r.lowerBound }, count: r.count)
         }
         return record(out, "swiGLU", [a, b]) { _, grad in
             // da = g · b · s (1 + a (1 - s)),  db = g · a · s,  with s = sigmoid(a)

@@ -2,11 +2,15 @@ import Foundation
 
 /// Which matrix-multiply backend to use, as named by `FABLE_GEMM`.
 public enum GEMMChoice: String, Sendable, CaseIterable {
-    /// BLAS when a library loads, else the pure-Swift kernel (the default).
+    /// The faster of Fable's own kernel and a BLAS library, by the rule of
+    /// ``GEMM/ownKernelIsFaster(isa:library:environment:)`` (the default).
     case automatic = "auto"
     /// A CBLAS library loaded at run time (``BLASLibrary``).
     case blas
-    /// The pure-Swift SIMD kernel (``SIMDGEMM``).
+    /// Fable's own kernel (``SIMDGEMM``) with the instruction set of ``KernelISA/active``
+    /// (the widest the CPU has; `FABLE_ISA` caps it).
+    case fable
+    /// Fable's portable Swift SIMD kernel (``SIMDGEMM`` with ``KernelISA/swift``).
     case swift
     /// The Double-accumulating triple loop (``ReferenceGEMM``); for tests only.
     case reference
@@ -58,8 +62,29 @@ extension GEMM {
 
     // MARK: - Choosing
 
-    /// Chooses a backend from an environment: `FABLE_GEMM` (`auto`, `blas`, `swift`,
-    /// `reference`; default `auto`) and `FABLE_BLAS` (a library path, see ``BLASLibrary``).
+    /// Whether Fable's own kernel at `isa` beats `library`, so that `auto` prefers it.
+    ///
+    /// A measured rule rather than a per-run race (`fable bench gemm`, BENCHMARKS.md): at the
+    /// 17M model's training shapes the own AVX-512 kernel reached about 85-90% of OpenBLAS's
+    /// own AVX-512 (SkylakeX) kernels, but beat OpenBLAS pinned by `OPENBLAS_CORETYPE` to
+    /// narrower kernels (Haswell: AVX2) by far. So the own kernel wins exactly when the
+    /// library is OpenBLAS pinned to kernels narrower than `isa`; an unpinned or other BLAS
+    /// (MKL, Accelerate) wins over the own kernels, and every BLAS over the portable Swift one.
+    public static func ownKernelIsFaster(
+        isa: KernelISA, library: BLASLibrary, environment: [String: String]
+    ) -> Bool {
+        guard isa != .swift, library.vendor == .openBLAS,
+              let coreType = environment["OPENBLAS_CORETYPE"]?.lowercased(), !coreType.isEmpty
+        else { return false }
+        let avx512Kernels = ["skylakex", "cooperlake", "sapphirerapids"]
+        let avx2Kernels = ["haswell", "zen", "skylake"] + avx512Kernels
+        return !(isa == .avx512 ? avx512Kernels : avx2Kernels).contains(coreType)
+    }
+
+    /// Chooses a backend from an environment: `FABLE_GEMM` (`auto`, `blas`, `fable`, `swift`,
+    /// `reference`; default `auto`), `FABLE_ISA` (the own kernel's instruction set, see
+    /// ``KernelISA/select(environment:)``) and `FABLE_BLAS` (a library path, see
+    /// ``BLASLibrary``).
     ///
     /// Never fails: a requested BLAS that does not load falls back to ``SIMDGEMM`` with a
     /// warning, and an unknown `FABLE_GEMM` value is reported and treated as `auto`.
@@ -74,22 +99,43 @@ extension GEMM {
                 warnings.append("FABLE_GEMM=\(text) is not one of \(known); using auto")
             }
         }
+        let isaChoice = KernelISA.select(environment: environment)
+        let isaNote = "instruction set \(isaChoice.isa.rawValue): \(isaChoice.reason)"
+        if isaChoice.isWarning { warnings.append(isaChoice.reason) }
+        let own = SIMDGEMM(isa: isaChoice.isa)
         switch choice {
+        case .fable:
+            return GEMMSelection(backend: own, warnings: warnings, reason: "FABLE_GEMM=fable; \(isaNote)")
         case .swift:
-            return GEMMSelection(backend: SIMDGEMM(), warnings: warnings, reason: "FABLE_GEMM=swift")
+            return GEMMSelection(backend: SIMDGEMM(isa: .swift), warnings: warnings, reason: "FABLE_GEMM=swift")
         case .reference:
             return GEMMSelection(backend: ReferenceGEMM(), warnings: warnings, reason: "FABLE_GEMM=reference")
         case .blas, .automatic:
             switch BLASLibrary.load(environment: environment) {
             case .success(let library):
-                let why = choice == .blas ? "FABLE_GEMM=blas" : "a BLAS library loaded"
-                return GEMMSelection(backend: BLASBackend(library: library), warnings: warnings, reason: why)
-            case .failure(let error):
-                if choice == .blas || environment["FABLE_BLAS"] != nil {
-                    warnings.append("\(error); using the Swift SIMD kernel")
+                if choice == .blas {
+                    return GEMMSelection(
+                        backend: BLASBackend(library: library), warnings: warnings, reason: "FABLE_GEMM=blas")
+                }
+                if ownKernelIsFaster(isa: own.isa, library: library, environment: environment) {
+                    let pin = environment["OPENBLAS_CORETYPE"] ?? ""
+                    return GEMMSelection(
+                        backend: own, warnings: warnings,
+                        reason: "auto: OPENBLAS_CORETYPE=\(pin) pins \(library.summary) to kernels narrower "
+                            + "than the own \(own.isa.rawValue) kernel, which is faster then; \(isaNote); "
+                            + "FABLE_GEMM=blas forces the library")
                 }
                 return GEMMSelection(
-                    backend: SIMDGEMM(), warnings: warnings, reason: "no BLAS library loaded: \(error)")
+                    backend: BLASBackend(library: library), warnings: warnings,
+                    reason: "auto: a BLAS library loaded (\(library.summary)), measured faster than the own "
+                        + "\(own.isa.rawValue) kernel unless OPENBLAS_CORETYPE pins it to narrower kernels; "
+                        + "FABLE_GEMM=fable forces the own kernel")
+            case .failure(let error):
+                if choice == .blas || environment["FABLE_BLAS"] != nil {
+                    warnings.append("\(error); using Fable's own kernel (\(own.name))")
+                }
+                return GEMMSelection(
+                    backend: own, warnings: warnings, reason: "no BLAS library loaded (\(error)); \(isaNote)")
             }
         }
     }

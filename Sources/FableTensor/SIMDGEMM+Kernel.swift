@@ -1,4 +1,4 @@
-// The register-tile microkernel: a 6 x 8 block of C held in six SIMD8 accumulators.
+// The portable register-tile microkernel (KernelISA.swift): a 6 x 8 block of C held in six SIMD8 accumulators.
 //
 // Without target flags Swift compiles for baseline x86-64 (SSE2: sixteen 4-wide registers,
 // no FMA instruction, where `addingProduct` becomes a call to fmaf per lane). So the kernel
@@ -12,13 +12,6 @@ typealias Float8 = SIMD8<Float>
 typealias Float4 = SIMD4<Float>
 
 extension SIMDGEMM {
-    /// Rows of C per microkernel tile.
-    static let tileRows = 6
-    /// Columns of C per microkernel tile (one SIMD8).
-    static let tileColumns = 8
-    /// Floats stored per packed A value (the value repeated, ready to load as a vector).
-    static let broadcastWidth = 4
-
     // MARK: - Vector helpers
 
     @inline(__always)
@@ -94,25 +87,6 @@ extension SIMDGEMM {
             update(c3, c + 3 * ldc)
             update(c4, c + 4 * ldc)
             update(c5, c + 5 * ldc)
-        }
-    }
-
-    /// A partial tile (`rows` < 6 or `columns` < 8) at the edge of C: the full tile is
-    /// computed into `scratch` (48 floats; the packing pads with zeros), then the valid part
-    /// is merged into C.
-    static func edgeTile(
-        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
-        c: UnsafeMutablePointer<Float>, ldc: Int, rows: Int, columns: Int,
-        alpha: Float, beta: Float, scratch: UnsafeMutablePointer<Float>
-    ) {
-        kernel6x8(depth: depth, a: a, b: b, c: scratch, ldc: tileColumns, alpha: alpha, beta: 0)
-        for r in 0..<rows {
-            let source = scratch + r * tileColumns, target = c + r * ldc
-            if beta == 0 {
-                for j in 0..<columns { target[j] = source[j] }
-            } else {
-                for j in 0..<columns { target[j] = source[j] + beta * target[j] }
-            }
         }
     }
 }

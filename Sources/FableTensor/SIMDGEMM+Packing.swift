@@ -6,13 +6,14 @@ extension SIMDGEMM {
     // MARK: - A
 
     /// Packs rows `row0..<row0+rows` and depth `p0..<p0+depth` of op(A) into panels of
-    /// `tileRows` rows: panel q holds, for each step p, rows q*6..<q*6+6 of column p, each
-    /// value repeated `broadcastWidth` times. Needs `panels * depth * 24` floats.
+    /// `tileRows` rows: panel q holds, for each step p, rows q*mr..<q*mr+mr of column p, each
+    /// value repeated `broadcastWidth` times. Needs `panels * depth * mr * broadcastWidth`
+    /// floats.
     static func packA(
-        _ a: UnsafePointer<Float>, lda: Int, transposed: Bool,
+        _ a: UnsafePointer<Float>, lda: Int, transposed: Bool, tileRows mr: Int, broadcastWidth width: Int,
         row0: Int, rows: Int, p0: Int, depth: Int, into packed: UnsafeMutablePointer<Float>
     ) {
-        let mr = tileRows, width = broadcastWidth, step = mr * width
+        let step = mr * width
         var panelStart = 0
         var out = packed
         while panelStart < rows {
@@ -22,8 +23,21 @@ extension SIMDGEMM {
                 for p in 0..<depth {
                     let source = a + (p0 + p) * lda + row0 + panelStart
                     let target = out + p * step
-                    for r in 0..<valid { storeBroadcast(source[r], target + r * width) }
-                    for r in valid..<mr { storeBroadcast(0, target + r * width) }
+                    if width == 1 {
+                        for r in 0..<valid { target[r] = source[r] }
+                        for r in valid..<mr { target[r] = 0 }
+                    } else {
+                        for r in 0..<valid { storeBroadcast(source[r], target + r * width) }
+                        for r in valid..<mr { storeBroadcast(0, target + r * width) }
+                    }
+                }
+            } else if width == 1 && valid == mr {
+                // op(A)[i][p] = A[i][p], a full panel: write each step's mr values in turn,
+                // reading the panel's rows side by side (sequential stores, mr read streams).
+                let source = a + (row0 + panelStart) * lda + p0
+                for p in 0..<depth {
+                    let target = out + p * mr
+                    for r in 0..<mr { target[r] = source[r * lda + p] }
                 }
             } else {
                 // op(A)[i][p] = A[i][p]: each row is read along its length.
@@ -31,7 +45,13 @@ extension SIMDGEMM {
                     let target = out + r * width
                     if r < valid {
                         let source = a + (row0 + panelStart + r) * lda + p0
-                        for p in 0..<depth { storeBroadcast(source[p], target + p * step) }
+                        if width == 1 {
+                            for p in 0..<depth { target[p * step] = source[p] }
+                        } else {
+                            for p in 0..<depth { storeBroadcast(source[p], target + p * step) }
+                        }
+                    } else if width == 1 {
+                        for p in 0..<depth { target[p * step] = 0 }
                     } else {
                         for p in 0..<depth { storeBroadcast(0, target + p * step) }
                     }
@@ -50,13 +70,12 @@ extension SIMDGEMM {
     // MARK: - B
 
     /// Packs depth `p0..<p0+depth` and columns `col0..<col0+columns` of op(B) into slivers
-    /// of `tileColumns` columns: sliver s holds, for each step p, columns s*8..<s*8+8 of
-    /// row p. Needs `slivers * depth * 8` floats.
+    /// of `tileColumns` columns: sliver s holds, for each step p, columns s*nr..<s*nr+nr of
+    /// row p. Needs `slivers * depth * nr` floats.
     static func packB(
-        _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool,
+        _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, tileColumns nr: Int,
         p0: Int, depth: Int, col0: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
     ) {
-        let nr = tileColumns
         var sliverStart = 0
         var out = packed
         while sliverStart < columns {
@@ -74,7 +93,11 @@ extension SIMDGEMM {
             } else {
                 let source = b + p0 * ldb + col0 + sliverStart
                 if valid == nr {
-                    for p in 0..<depth { store8(load8(source + p * ldb), out + p * nr) }
+                    for p in 0..<depth {
+                        let row = source + p * ldb, target = out + p * nr
+                        var j = 0
+                        while j < nr { store8(load8(row + j), target + j); j += 8 }
+                    }
                 } else {
                     for p in 0..<depth {
                         let row = source + p * ldb, target = out + p * nr

@@ -1,30 +1,69 @@
 import Dispatch
+import FableKernels
 
-/// A portable matrix multiply in pure Swift: the fallback when no BLAS library loads.
+/// Fable's own matrix multiply: the fallback when no BLAS library loads, and the default
+/// where it is faster than the library (``GEMM/select(environment:)``).
 ///
-/// The classic blocked algorithm (Goto; BLIS): C is computed in column blocks of
-/// ``blockColumns``; for each slice of ``blockDepth`` steps of the shared dimension the
-/// block of op(B) is packed into 8-column slivers, then row blocks of ``blockRows`` of
-/// op(A) are packed into 6-row panels, and the 6 x 8 register-tile microkernel
-/// (`SIMDGEMM+Kernel.swift`) multiplies each panel by each sliver. Packed A stays in the
-/// L2 cache and one sliver of B in L1 while the kernel runs.
+/// The classic blocked algorithm (Goto; BLIS): C is computed in column blocks; for each
+/// slice of the shared dimension the block of op(B) is packed into slivers a tile wide,
+/// then row blocks of op(A) are packed into panels a tile high, and the register-tile
+/// microkernel multiplies each panel by each sliver. Packed A stays in the L2 cache and
+/// one sliver of B in L1 while the kernel runs. The microkernel depends on the
+/// instruction set (``KernelISA``): 12 x 32 with AVX-512 and 6 x 16 with AVX2+FMA (C
+/// intrinsics in `FableKernels`), 6 x 8 in portable Swift SIMD otherwise
+/// (`SIMDGEMM+Kernel.swift`); packing, blocking and threads are shared Swift code.
 ///
 /// Threads split C into contiguous bands of rows (or of columns when C is short and wide)
 /// by a rule that depends only on the shape and thread count. Every element of C is
 /// computed by the same sequence of operations whatever the split, so results are
-/// bitwise identical for any thread count.
+/// bitwise identical for any thread count (for a given instruction set).
 public struct SIMDGEMM: GEMMBackend {
-    public init() {}
-    public var name: String { "swift-simd" }
+    /// The instruction set of the microkernel.
+    public let isa: KernelISA
+    /// The tile and block sizes for ``isa``.
+    let layout: Layout
 
-    /// Rows of op(A) packed at a time (a multiple of 6): 72 x 256 x 4 floats = 288 KiB.
-    static let blockRows = 72
-    /// Steps of the shared dimension per packed block.
-    static let blockDepth = 256
-    /// Columns of op(B) packed at a time (a multiple of 8): 256 x 2048 floats = 2 MiB.
-    static let blockColumns = 2048
+    /// A kernel for `isa` (default: ``KernelISA/active``, the widest the CPU supports unless
+    /// `FABLE_ISA` says otherwise). The CPU must support `isa`.
+    public init(isa: KernelISA = .active) {
+        precondition(isa.isSupported, "SIMDGEMM: this CPU does not support \(isa.rawValue)")
+        self.isa = isa
+        self.layout = Layout(isa)
+    }
+
+    /// "fable-avx512", "fable-avx2" or "swift-simd".
+    public var name: String { isa == .swift ? "swift-simd" : "fable-\(isa.rawValue)" }
+
     /// The least work, in multiply-adds, worth a thread of its own.
     static let minimumWorkPerThread = 1 << 20
+
+    /// Tile and block sizes of one microkernel.
+    struct Layout: Sendable {
+        /// Rows and columns of C per microkernel call.
+        let tileRows: Int, tileColumns: Int
+        /// Floats stored per packed A value (the Swift kernel reads A pre-broadcast).
+        let broadcastWidth: Int
+        /// Rows of op(A) packed at a time (a multiple of tileRows), steps of the shared
+        /// dimension per packed block, and columns of op(B) packed at a time.
+        let blockRows: Int, blockDepth: Int, blockColumns: Int
+
+        init(_ isa: KernelISA) {
+            switch isa {
+            case .avx512:
+                // B sliver 256 x 32 floats = 32 KiB (L1 is 32-48 KiB); A block 96 x 256
+                // floats = 96 KiB in L2.
+                (tileRows, tileColumns, broadcastWidth) = (12, 32, 1)
+                (blockRows, blockDepth, blockColumns) = (96, 256, 2048)
+            case .avx2:
+                (tileRows, tileColumns, broadcastWidth) = (6, 16, 1)
+                (blockRows, blockDepth, blockColumns) = (96, 256, 2048)
+            case .swift:
+                // A block 72 x 256 x 4 floats = 288 KiB; B 256 x 2048 floats = 2 MiB.
+                (tileRows, tileColumns, broadcastWidth) = (6, 8, 4)
+                (blockRows, blockDepth, blockColumns) = (72, 256, 2048)
+            }
+        }
+    }
 
     public func sgemm(
         transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
@@ -42,26 +81,27 @@ public struct SIMDGEMM: GEMMBackend {
             return
         }
         let problem = Problem(
-            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            isa: isa, layout: layout, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 
         // Split the longer side (in tiles) into bands; each band is a multiple of a tile.
-        let rowTiles = (m + Self.tileRows - 1) / Self.tileRows
-        let columnTiles = (n + Self.tileColumns - 1) / Self.tileColumns
+        let tileRows = layout.tileRows, tileColumns = layout.tileColumns
+        let rowTiles = (m + tileRows - 1) / tileRows
+        let columnTiles = (n + tileColumns - 1) / tileColumns
         let splitRows = rowTiles >= columnTiles || rowTiles >= 8 * max(1, threads)
         let units = splitRows ? rowTiles : columnTiles
-        let workPerUnit = splitRows ? Self.tileRows * n * k : Self.tileColumns * m * k
+        let workPerUnit = splitRows ? tileRows * n * k : tileColumns * m * k
         let minimumUnits = max(1, Self.minimumWorkPerThread / max(1, workPerUnit))
         let chunks = max(1, min(threads, units / minimumUnits))
 
         let band = { (range: Range<Int>) in
             if splitRows {
-                let start = range.lowerBound * Self.tileRows
-                let end = min(m, range.upperBound * Self.tileRows)
+                let start = range.lowerBound * tileRows
+                let end = min(m, range.upperBound * tileRows)
                 problem.compute(rows: start..<end, columns: 0..<n)
             } else {
-                let start = range.lowerBound * Self.tileColumns
-                let end = min(n, range.upperBound * Self.tileColumns)
+                let start = range.lowerBound * tileColumns
+                let end = min(n, range.upperBound * tileColumns)
                 problem.compute(rows: 0..<m, columns: start..<end)
             }
         }
@@ -82,6 +122,8 @@ public struct SIMDGEMM: GEMMBackend {
 extension SIMDGEMM {
     /// The arguments of one call, shared by the threads working on it.
     struct Problem {
+        let isa: KernelISA
+        let layout: Layout
         let transposeA: Bool, transposeB: Bool
         let m: Int, n: Int, k: Int
         let alpha: Float
@@ -92,12 +134,12 @@ extension SIMDGEMM {
 
         /// Computes `C[rows, columns]` on the calling thread with its own packing buffers.
         func compute(rows: Range<Int>, columns: Range<Int>) {
-            let mr = SIMDGEMM.tileRows, nr = SIMDGEMM.tileColumns
-            let blockRows = min(SIMDGEMM.blockRows, roundUp(rows.count, mr))
-            let blockDepth = min(SIMDGEMM.blockDepth, k)
-            let blockColumns = min(SIMDGEMM.blockColumns, roundUp(columns.count, nr))
+            let mr = layout.tileRows, nr = layout.tileColumns
+            let blockRows = min(layout.blockRows, roundUp(rows.count, mr))
+            let blockDepth = min(layout.blockDepth, k)
+            let blockColumns = min(layout.blockColumns, roundUp(columns.count, nr))
 
-            let floatsA = blockRows * blockDepth * SIMDGEMM.broadcastWidth
+            let floatsA = blockRows * blockDepth * layout.broadcastWidth
             let floatsB = blockDepth * blockColumns
             let scratchFloats = mr * nr
             let buffer = UnsafeMutableRawPointer.allocate(
@@ -117,13 +159,14 @@ extension SIMDGEMM {
                     // The first slice applies beta; later slices add to what it wrote.
                     let sliceBeta: Float = p0 == 0 ? beta : 1
                     SIMDGEMM.packB(
-                        b, ldb: ldb, transposed: transposeB,
+                        b, ldb: ldb, transposed: transposeB, tileColumns: nr,
                         p0: p0, depth: depth, col0: column0, columns: width, into: packedB)
                     var row0 = rows.lowerBound
                     while row0 < rows.upperBound {
                         let height = min(blockRows, rows.upperBound - row0)
                         SIMDGEMM.packA(
                             a, lda: lda, transposed: transposeA,
+                            tileRows: mr, broadcastWidth: layout.broadcastWidth,
                             row0: row0, rows: height, p0: p0, depth: depth, into: packedA)
                         multiplyBlock(
                             packedA: packedA, packedB: packedB, scratch: scratch,
@@ -143,8 +186,8 @@ extension SIMDGEMM {
             scratch: UnsafeMutablePointer<Float>,
             row0: Int, height: Int, column0: Int, width: Int, depth: Int, beta: Float
         ) {
-            let mr = SIMDGEMM.tileRows, nr = SIMDGEMM.tileColumns
-            let panelFloats = depth * mr * SIMDGEMM.broadcastWidth
+            let mr = layout.tileRows, nr = layout.tileColumns
+            let panelFloats = depth * mr * layout.broadcastWidth
             var j = 0
             while j < width {
                 let columns = min(nr, width - j)
@@ -155,19 +198,40 @@ extension SIMDGEMM {
                     let panel = packedA + (i / mr) * panelFloats
                     let tile = c + (row0 + i) * ldc + column0 + j
                     if rows == mr && columns == nr {
-                        SIMDGEMM.kernel6x8(
-                            depth: depth, a: panel, b: sliver, c: tile, ldc: ldc,
-                            alpha: alpha, beta: beta)
+                        kernel(depth: depth, a: panel, b: sliver, c: tile, ldc: ldc, alpha: alpha, beta: beta)
                     } else {
-                        SIMDGEMM.edgeTile(
-                            depth: depth, a: panel, b: sliver, c: tile, ldc: ldc,
-                            rows: rows, columns: columns, alpha: alpha, beta: beta,
-                            scratch: scratch)
+                        // A partial tile: the whole tile goes to scratch (the packing padded
+                        // with zeros), then the valid part is merged into C with the same
+                        // rounding as the kernel's own beta update.
+                        kernel(depth: depth, a: panel, b: sliver, c: scratch, ldc: nr, alpha: alpha, beta: 0)
+                        for r in 0..<rows {
+                            let source = scratch + r * nr, target = tile + r * ldc
+                            if beta == 0 {
+                                for j in 0..<columns { target[j] = source[j] }
+                            } else {
+                                for j in 0..<columns { target[j] = source[j] + beta * target[j] }
+                            }
+                        }
                     }
                     i += mr
                 }
                 j += nr
             }
+        }
+    }
+}
+
+extension SIMDGEMM.Problem {
+    /// One full tile with the microkernel of ``isa``.
+    @inline(__always)
+    func kernel(
+        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
+    ) {
+        switch isa {
+        case .avx512: fable_sgemm_avx512_12x32(depth, a, b, c, ldc, alpha, beta)
+        case .avx2: fable_sgemm_avx2_6x16(depth, a, b, c, ldc, alpha, beta)
+        case .swift: SIMDGEMM.kernel6x8(depth: depth, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }
     }
 }

@@ -5,7 +5,9 @@ import Darwin
 #endif
 
 /// SIMD building blocks for the kernels: contiguous loops over raw pointers, eight lanes
-/// at a time with a scalar tail, and a vectorised `exp`.
+/// at a time with a scalar tail, and a vectorised `exp`. Softmax's loops (`max`,
+/// `expShifted`, `sumExpShifted`) run 16 or 8 lanes wide in FableKernels where the CPU
+/// allows (`Vector+ISA.swift`).
 ///
 /// Reductions (`sum`, `dot`, `max`) accumulate into eight lanes and combine the lanes in
 /// a fixed order, so the result depends only on the input, never on timing.
@@ -32,17 +34,17 @@ public enum Vector {
     /// e^x for eight lanes: x = n ln2 + r with |r| <= ln2/2 (Cody–Waite), then
     /// 2^n (1 + poly(r)) with the degree-5 polynomial of Arm's optimized-routines `v_expf`
     /// (about 1.5 ulp; the tests check it against libm). Inputs below -87.3 give 0, above
-    /// 88.7 are clamped.
+    /// 88.37 are clamped there (above it 2^n would overflow and the result be NaN).
     @_transparent  // always inlined: a call per eight lanes costs more than the lanes
     public static func exp(_ x: V) -> V {
         expClamped(x).replacing(with: 0, where: x .< -87.3)
     }
 
-    /// e^x for eight lanes with the input clamped to [-87.3, 88.7] (so never 0 or ∞);
+    /// e^x for eight lanes with the input clamped to [-87.3, 88.37] (so never 0 or ∞);
     /// enough where the result only feeds 1 / (1 + e), as in sigmoid.
     @_transparent
     public static func expClamped(_ x: V) -> V {
-        let clamped = maximum(minimum(x, V(repeating: 88.7)), V(repeating: -87.3))
+        let clamped = maximum(minimum(x, V(repeating: 88.37)), V(repeating: -87.3))
         // n = round(x / ln 2) via the 1.5 * 2^23 trick (no SSE4.1 rounding needed).
         let shifted = clamped * 1.442_695_040_888_963_4 + 12_582_912.0
         let n = shifted - 12_582_912.0
@@ -118,7 +120,8 @@ public enum Vector {
     }
 
     /// The largest of `count > 0` values (NaN-free inputs assumed).
-    public static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    public static func max(_ x: UnsafePointer<Float>, count: Int, isa: KernelISA = .active) -> Float {
+        if count > 0, let wide = wideMax(x, count: count, isa: isa) { return wide }
         var m = -Float.infinity, i = 0
         if count >= 8 {
             var acc = load(x)
@@ -132,8 +135,10 @@ public enum Vector {
 
     /// Writes `exp(x[i] - shift)` to `out` and returns their sum (out may alias x).
     public static func expShifted(
-        _ x: UnsafePointer<Float>, shift: Float, into out: UnsafeMutablePointer<Float>, count: Int
+        _ x: UnsafePointer<Float>, shift: Float, into out: UnsafeMutablePointer<Float>, count: Int,
+        isa: KernelISA = .active
     ) -> Float {
+        if let wide = wideExpShifted(x, shift: shift, into: out, count: count, isa: isa) { return wide }
         var acc = V(), i = 0
         let s = V(repeating: shift)
         while i + 8 <= count {
@@ -148,7 +153,10 @@ public enum Vector {
     }
 
     /// The sum of `exp(x[i] - shift)` without storing the terms.
-    public static func sumExpShifted(_ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
+    public static func sumExpShifted(
+        _ x: UnsafePointer<Float>, shift: Float, count: Int, isa: KernelISA = .active
+    ) -> Float {
+        if let wide = wideExpShifted(x, shift: shift, into: nil, count: count, isa: isa) { return wide }
         var acc = V(), i = 0
         let s = V(repeating: shift)
         while i + 8 <= count { acc += exp(load(x + i) - s); i += 8 }

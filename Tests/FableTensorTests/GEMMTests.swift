@@ -203,7 +203,7 @@ struct GEMMSelectionTests {
         #endif
     }
 
-    @Test("auto picks BLAS exactly when a library loads")
+    @Test("auto picks BLAS exactly when a library loads and no OPENBLAS_CORETYPE pins it")
     func automatic() {
         let loads = (try? BLASLibrary.load(environment: [:]).get()) != nil
         #expect((GEMM.select(environment: [:]).backend is BLASBackend) == loads)

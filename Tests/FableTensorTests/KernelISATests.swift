@@ -1,0 +1,115 @@
+import Testing
+@testable import FableTensor
+
+// Every instruction set of Fable's own GEMM kernel that this CPU runs, each against the
+// Double-accumulating reference; the other sets are reported as skipped by their absence.
+
+/// (instruction set, case) pairs for every supported set.
+let ownKernelCases: [(KernelISA, GEMMCase)] = KernelISA.supported.flatMap { isa in
+    GEMMCase.all.map { (isa, $0) }
+}
+
+@Suite("Own GEMM kernel per instruction set")
+struct OwnKernelISATests {
+    @Test("matches the reference on odd shapes, all transposes, alpha/beta and padded strides",
+          arguments: ownKernelCases)
+    func matchesReference(_ isa: KernelISA, _ test: GEMMCase) {
+        let result = test.check(SIMDGEMM(isa: isa), threads: 2)
+        #expect(result.error < 1e-5, "\(isa.rawValue) \(test)")
+        #expect(result.paddingIntact, "\(isa.rawValue) wrote outside the (m, n) block: \(test)")
+    }
+
+    @Test("shapes past every block size, around each tile, with beta",
+          arguments: KernelISA.supported)
+    func largeShapes(_ isa: KernelISA) {
+        for (m, n, k) in [(97, 65, 513), (25, 2049, 33), (12, 32, 256), (13, 33, 257)] {
+            for (ta, tb) in [(false, false), (true, true), (false, true)] {
+                let test = GEMMCase(m: m, n: n, k: k, transposeA: ta, transposeB: tb, alpha: 0.75, beta: 0.5, padding: 1)
+                let result = test.check(SIMDGEMM(isa: isa), threads: 2)
+                #expect(result.error < 1e-5, "\(isa.rawValue) \(test)")
+                #expect(result.paddingIntact, "\(isa.rawValue) \(test)")
+            }
+        }
+    }
+
+    @Test("bitwise identical results for 1, 2 and 3 threads", arguments: KernelISA.supported)
+    func deterministicAcrossThreads(_ isa: KernelISA) {
+        let m = 150, n = 70, k = 300
+        var rng = RandomGenerator(seed: 11)
+        let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }
+        let b = (0..<(k * n)).map { _ in Float(rng.nextNormal()) }
+        var results: [[Float]] = []
+        for threads in [1, 2, 3] {
+            var c = [Float](repeating: 1, count: m * n)
+            SIMDGEMM(isa: isa).sgemm(
+                transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1.5,
+                a: a, lda: k, b: b, ldb: n, beta: 0.25, c: &c, ldc: n, threads: threads)
+            results.append(c)
+        }
+        #expect(results[0] == results[1])
+        #expect(results[0] == results[2])
+    }
+
+    @Test("names say which kernel runs")
+    func names() {
+        #expect(SIMDGEMM(isa: .swift).name == "swift-simd")
+        for isa in KernelISA.supported where isa != .swift {
+            #expect(SIMDGEMM(isa: isa).name == "fable-\(isa.rawValue)")
+        }
+    }
+}
+
+@Suite("Instruction-set and backend selection")
+struct KernelISASelectionTests {
+    @Test("FABLE_ISA picks a supported set, caps to one below when the CPU lacks it, warns on nonsense")
+    func isaOverride() {
+        #expect(KernelISA.select(environment: [:]).isa == KernelISA.widest)
+        #expect(KernelISA.select(environment: ["FABLE_ISA": "swift"]).isa == .swift)
+        let bogus = KernelISA.select(environment: ["FABLE_ISA": "sse9"])
+        #expect(bogus.isa == KernelISA.widest && bogus.isWarning)
+        for isa in KernelISA.allCases {
+            let chosen = KernelISA.select(environment: ["FABLE_ISA": isa.rawValue])
+            #expect(chosen.isa.isSupported)
+            #expect(chosen.isa <= isa)
+            #expect(chosen.isWarning == !isa.isSupported)
+        }
+    }
+
+    @Test("FABLE_GEMM=fable and swift choose the own kernels; FABLE_ISA reaches the kernel")
+    func ownChoices() throws {
+        let fable = try #require(GEMM.select(environment: ["FABLE_GEMM": "fable"]).backend as? SIMDGEMM)
+        #expect(fable.isa == KernelISA.widest)
+        let swift = try #require(GEMM.select(environment: ["FABLE_GEMM": "swift"]).backend as? SIMDGEMM)
+        #expect(swift.isa == .swift)
+        let capped = try #require(
+            GEMM.select(environment: ["FABLE_GEMM": "fable", "FABLE_ISA": "swift"]).backend as? SIMDGEMM)
+        #expect(capped.isa == .swift)
+    }
+
+    @Test("auto prefers the own kernel over OpenBLAS only when OPENBLAS_CORETYPE pins it narrower",
+          .enabled(if: loadedBLAS != nil, "no BLAS library loads here"))
+    func automaticAgainstBLAS() throws {
+        let library = try #require(loadedBLAS)
+        for isa in KernelISA.supported {
+            for pin in ["", "Haswell", "SkylakeX", "Sandybridge"] {
+                var environment = ["FABLE_ISA": isa.rawValue, "FABLE_BLAS": library.resolvedPath]
+                if !pin.isEmpty { environment["OPENBLAS_CORETYPE"] = pin }
+                let selection = GEMM.select(environment: environment)
+                let own = GEMM.ownKernelIsFaster(isa: isa, library: library, environment: environment)
+                if own {
+                    #expect((selection.backend as? SIMDGEMM)?.isa == isa, "\(selection.reason)")
+                } else {
+                    #expect(selection.backend is BLASBackend, "\(selection.reason)")
+                }
+                #expect(GEMM.select(environment: environment.merging(["FABLE_GEMM": "blas"]) { $1 }).backend is BLASBackend)
+            }
+        }
+        if library.vendor == .openBLAS {
+            let pinned = ["OPENBLAS_CORETYPE": "Haswell"]
+            #expect(GEMM.ownKernelIsFaster(isa: .avx512, library: library, environment: pinned))
+            #expect(!GEMM.ownKernelIsFaster(isa: .avx2, library: library, environment: pinned))
+            #expect(!GEMM.ownKernelIsFaster(isa: .avx512, library: library, environment: [:]))
+            #expect(!GEMM.ownKernelIsFaster(isa: .swift, library: library, environment: ["OPENBLAS_CORETYPE": "Core2"]))
+        }
+    }
+}
