@@ -7,8 +7,9 @@ import Glibc
 import Darwin
 #endif
 
-/// Turns Ctrl-C (SIGINT) into a flag that long work checks between steps, so it can save
-/// its state and stop cleanly instead of dying mid-write.
+/// Turns Ctrl-C (SIGINT), and any other signals asked for (a server adds SIGTERM), into a
+/// flag that long work checks between steps, so it can save its state and stop cleanly
+/// instead of dying mid-write.
 ///
 /// While an `InterruptSignal` is active, a real signal handler (installed with `sigaction`)
 /// replaces the default action. It only bumps an atomic counter and writes one byte to a
@@ -24,9 +25,9 @@ import Darwin
 /// let result = try trainer.run(in: dir, shouldStop: { interrupt.isRaised })
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
-    private let signalNumber: Int32
+    private let signalNumbers: [Int32]
     private let startCount: Int
-    private var previousAction = sigaction()
+    private var previousActions: [sigaction]
     private let readSource: DispatchSourceRead
     private let pipeDescriptors: (read: Int32, write: Int32)
     private let lock = NSLock()
@@ -37,8 +38,16 @@ public final class InterruptSignal: @unchecked Sendable {
     ///   - signal: the signal to catch.
     ///   - secondSignalTerminates: a second signal ends the process as the default action would.
     ///   - onFirst: called (on a background queue) the first time the signal arrives.
-    public init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
-        signalNumber = signal
+    public convenience init(signal: Int32 = SIGINT, secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
+        self.init(signals: [signal], secondSignalTerminates: secondSignalTerminates, onFirst: onFirst)
+    }
+
+    /// Starts catching every one of `signals` (for example SIGINT and SIGTERM); they share
+    /// one count, so the first of any raises the flag and a second of any terminates.
+    public init(signals: [Int32], secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
+        precondition(!signals.isEmpty, "InterruptSignal: no signal to catch")
+        signalNumbers = signals
+        previousActions = Array(repeating: sigaction(), count: signals.count)
         var fds: [Int32] = [-1, -1]
         if pipe(&fds) != 0 { fds = [-1, -1] }
         pipeDescriptors = (fds[0], fds[1])
@@ -65,7 +74,7 @@ public final class InterruptSignal: @unchecked Sendable {
         #endif
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(signal, &action, &previousAction)
+        for (i, signal) in signals.enumerated() { sigaction(signal, &action, &previousActions[i]) }
     }
 
     /// True once the signal has arrived after this object started catching it.
@@ -80,7 +89,7 @@ public final class InterruptSignal: @unchecked Sendable {
         cancelled = true
         lock.unlock()
         guard first else { return }
-        sigaction(signalNumber, &previousAction, nil)
+        for (i, signal) in signalNumbers.enumerated() { sigaction(signal, &previousActions[i], nil) }
         interruptState.pipeWrite.store(-1, ordering: .sequentiallyConsistent)
         readSource.cancel()
         if pipeDescriptors.read >= 0 { close(pipeDescriptors.read) }

@@ -18,6 +18,7 @@ struct Fable: ParsableCommand {
             Train.self,
             Sweep.self,
             Generate.self,
+            Serve.self,
             Demo.self,
         ]
     )

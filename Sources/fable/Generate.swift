@@ -178,6 +178,12 @@ struct Generate: ParsableCommand {
     /// The tokenizer from --tokenizer, else from the checkpoint's reference (as given, or
     /// relative to the checkpoint's folder).
     func loadTokenizer(reference: String?) throws -> Tokenizer {
+        try Self.loadTokenizer(option: tokenizer, reference: reference, checkpoint: checkpoint)
+    }
+
+    /// The tokenizer from a --tokenizer option, else from a checkpoint's reference (shared
+    /// with `fable serve`).
+    static func loadTokenizer(option tokenizer: String?, reference: String?, checkpoint: String) throws -> Tokenizer {
         if let tokenizer {
             return try openTokenizer(URL(fileURLWithPath: tokenizer))
         }
@@ -190,12 +196,12 @@ struct Generate: ParsableCommand {
         throw GenerateError.noTokenizer(checkpoint: checkpoint, reference: reference)
     }
 
-    private func openTokenizer(_ url: URL) throws -> Tokenizer {
+    private static func openTokenizer(_ url: URL) throws -> Tokenizer {
         guard directoryExists(url) else { throw GenerateError.tokenizerMissing(path: url.path) }
         return try Tokenizer.load(from: url)
     }
 
-    private func directoryExists(_ url: URL) -> Bool {
+    private static func directoryExists(_ url: URL) -> Bool {
         var isDirectory: ObjCBool = false
         return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
