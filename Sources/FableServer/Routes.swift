@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import NIOCore
+import Synchronization
 
 /// The HTTP endpoints: health, models, completions, chat completions and the playground.
 struct Routes: Sendable {
@@ -43,100 +45,107 @@ struct Routes: Sendable {
     }
 
     /// Validates, queues and answers a completion or chat completion, whole or streamed.
+    ///
+    /// The body is read inside Hummingbird's inbound-close handler, so a client that hangs
+    /// up while a whole response is being generated cancels its request at once; a
+    /// streamed response notices through its next failed write instead.
     func complete(_ request: Request, endpoint: CompletionRequest.Endpoint) async -> Response {
+        let watch = DisconnectWatch(scheduler: scheduler)
         do {
-            let body = try await readBody(request)
-            let parsed = try CompletionRequest(endpoint: endpoint, fields: try RequestFields(body: body), model: model,
+            return try await request.body.consumeWithInboundCloseHandler { body in
+                await respond(body: body, endpoint: endpoint, watch: watch)
+            } onInboundClosed: {
+                watch.clientClosed()
+            }
+        } catch {
+            return error.response
+        }
+    }
+
+    private func respond(body: RequestBody, endpoint: CompletionRequest.Endpoint, watch: DisconnectWatch) async -> Response {
+        do {
+            let data = try await readBody(body)
+            let parsed = try CompletionRequest(endpoint: endpoint, fields: try RequestFields(body: data), model: model,
                                                maxChoices: scheduler.slotCount)
             let (id, events) = try scheduler.submit(parsed)
             let format = CompletionResponse(endpoint: endpoint, model: model.name)
             if parsed.stream {
-                return stream(events, id: id, request: request, parsed: parsed, format: format)
+                watch.handOver()
+                return stream(events, id: id, parsed: parsed, format: format)
             }
-            return try await collect(events, id: id, request: request, parsed: parsed, format: format)
+            watch.watch(id)
+            return try await collect(events, id: id, parsed: parsed, format: format)
         } catch {
             return error.response
         }
     }
 
     /// The body, at most ``ServerConfiguration/maxBodyBytes``.
-    private func readBody(_ request: Request) async throws(APIError) -> Data {
+    private func readBody(_ body: RequestBody) async throws(APIError) -> Data {
         let limit = server.configuration.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > limit {
-            throw .bodyTooLarge(limit: limit)
-        }
         do {
-            let buffer = try await request.body.collect(upTo: limit)
+            let buffer = try await body.collect(upTo: limit)
             return Data(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw .bodyTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
             throw .bodyTooLarge(limit: limit)
         } catch {
             throw APIError(status: .badRequest, message: "could not read the request body: \(error)", code: "invalid_body")
         }
     }
 
-    /// Waits for every choice, cancelling the request if the client goes away meanwhile.
+    /// Waits for every choice and answers them in one JSON object.
     private func collect(
-        _ events: AsyncStream<GenerationEvent>, id: UInt64, request: Request, parsed: CompletionRequest,
-        format: CompletionResponse
+        _ events: AsyncStream<GenerationEvent>, id: UInt64, parsed: CompletionRequest, format: CompletionResponse
     ) async throws(APIError) -> Response {
-        let scheduler = self.scheduler
-        let outcome: Result<[CompletionResponse.Choice], APIError>
-        do {
-            outcome = try await watchingDisconnect(request, id: id) {
-            var choices = Array(repeating: CompletionResponse.Choice(), count: parsed.choices)
-            for await event in events {
-                switch event {
-                case let .text(choice, text): choices[choice].text += text
-                case let .finished(choice, reason, tokens):
-                    choices[choice].reason = reason
-                    choices[choice].tokens = tokens
-                case let .failed(error): return .failure(error)
-                }
+        defer { scheduler.cancel(id) }
+        var choices = Array(repeating: CompletionResponse.Choice(), count: parsed.choices)
+        for await event in events {
+            switch event {
+            case let .text(choice, text): choices[choice].text += text
+            case let .finished(choice, reason, tokens):
+                choices[choice].reason = reason
+                choices[choice].tokens = tokens
+            case let .failed(error): throw error
             }
-            return .success(choices)
-            }
-        } catch {
-            outcome = .failure(.internalError("\(error)"))
         }
-        scheduler.cancel(id)
-        let choices = try outcome.get()
+        if choices.contains(where: { $0.reason == nil }) {
+            throw APIError(status: .badRequest, message: "the request was cancelled", code: "cancelled")
+        }
         return JSONBody.response(format.complete(choices: choices, promptTokens: parsed.promptTokens.count))
     }
 
-    /// A server-sent-event response: chunks as the text arrives, then `data: [DONE]`.
+    /// A server-sent-event response: chunks as the text arrives, then `data: [DONE]`. A
+    /// write that fails (the client hung up) ends it and cancels the request.
     private func stream(
-        _ events: AsyncStream<GenerationEvent>, id: UInt64, request: Request, parsed: CompletionRequest,
-        format: CompletionResponse
+        _ events: AsyncStream<GenerationEvent>, id: UInt64, parsed: CompletionRequest, format: CompletionResponse
     ) -> Response {
         let scheduler = self.scheduler
-        let routes = self
         let body = ResponseBody { writer in
             defer { scheduler.cancel(id) }
-            var completionTokens = 0
-            try await routes.watchingDisconnect(request, id: id) {
-                if parsed.endpoint == .chat {
-                    for choice in 0..<parsed.choices {
-                        try await writer.write(ByteBuffer(string: CompletionResponse.event(format.roleChunk(choice: choice))))
-                    }
-                }
-                for await event in events {
-                    let object: Any
-                    switch event {
-                    case let .text(choice, text): object = format.textChunk(choice: choice, text: text)
-                    case let .finished(choice, reason, tokens):
-                        completionTokens += tokens
-                        object = format.finishChunk(choice: choice, reason: reason)
-                    case let .failed(error): object = error.jsonObject
-                    }
-                    try await writer.write(ByteBuffer(string: CompletionResponse.event(object)))
-                }
-                if parsed.includeUsage {
-                    let usage = format.usageChunk(promptTokens: parsed.promptTokens.count, completionTokens: completionTokens)
-                    try await writer.write(ByteBuffer(string: CompletionResponse.event(usage)))
-                }
-                try await writer.write(ByteBuffer(string: CompletionResponse.done))
+            func send(_ object: Any) async throws {
+                try await writer.write(ByteBuffer(string: CompletionResponse.event(object)))
             }
+            var completionTokens = 0
+            if parsed.endpoint == .chat {
+                for choice in 0..<parsed.choices { try await send(format.roleChunk(choice: choice)) }
+            }
+            for await event in events {
+                switch event {
+                case let .text(choice, text):
+                    try await send(format.textChunk(choice: choice, text: text))
+                case let .finished(choice, reason, tokens):
+                    completionTokens += tokens
+                    try await send(format.finishChunk(choice: choice, reason: reason))
+                case let .failed(error):
+                    try await send(error.jsonObject)
+                }
+            }
+            if parsed.includeUsage {
+                try await send(format.usageChunk(promptTokens: parsed.promptTokens.count, completionTokens: completionTokens))
+            }
+            try await writer.write(ByteBuffer(string: CompletionResponse.done))
             try await writer.finish(nil)
         }
         return Response(
@@ -144,18 +153,41 @@ struct Routes: Sendable {
             headers: [.contentType: "text/event-stream; charset=utf-8", .cacheControl: "no-cache"],
             body: body)
     }
+}
 
-    /// Runs `operation` while watching the connection: when the client closes it, request
-    /// `id` is cancelled at once (its slots freed at the decode loop's next step).
-    private func watchingDisconnect<Value: Sendable>(
-        _ request: Request, id: UInt64, _ operation: () async throws -> Value
-    ) async throws -> Value {
-        let scheduler = self.scheduler
-        return try await request.body.consumeWithInboundCloseHandler { _ in
-            try await operation()
-        } onInboundClosed: {
-            scheduler.cancel(id)
+/// Connects Hummingbird's inbound-close notice to the request it concerns: before the
+/// request is queued, after (cancel it), or once a streamed response has taken over (the
+/// handler's end also looks like a close, and must not cancel the stream).
+final class DisconnectWatch: Sendable {
+    private enum State { case waiting, watching(UInt64), closed, handedOver }
+    private let state = Mutex<State>(.waiting)
+    private let scheduler: BatchScheduler
+
+    init(scheduler: BatchScheduler) { self.scheduler = scheduler }
+
+    /// The request is queued as `id`.
+    func watch(_ id: UInt64) {
+        let closedAlready = state.withLock { state in
+            if case .closed = state { return true }
+            state = .watching(id)
+            return false
         }
+        if closedAlready { scheduler.cancel(id) }
+    }
+
+    /// A streamed response owns the request from now on.
+    func handOver() { state.withLock { $0 = .handedOver } }
+
+    /// The client closed its side of the connection.
+    func clientClosed() {
+        let id: UInt64? = state.withLock { state in
+            switch state {
+            case let .watching(id): state = .closed; return id
+            case .waiting: state = .closed; return nil
+            case .closed, .handedOver: return nil
+            }
+        }
+        if let id { scheduler.cancel(id) }
     }
 }
 

@@ -82,8 +82,9 @@ struct BadRequestTests {
 
     /// One slot, a queue of one: a third request while both are taken gets 503.
     @Test func fullQueueAnswers503() async throws {
-        let server = try await TestServer.start(slots: 1, queueLimit: 1, stepDelay: .milliseconds(20))
-        async let first = server.request("POST", "/v1/completions", json: ["prompt": "a", "max_tokens": 20, "seed": 1])
+        // The first request takes at least 60 x 50 ms = 3 s, time enough to fill the queue.
+        let server = try await TestServer.start(slots: 1, queueLimit: 1, stepDelay: .milliseconds(50))
+        async let first = server.request("POST", "/v1/completions", json: ["prompt": "a", "max_tokens": 60, "seed": 1])
         _ = try await server.waitForHealth("the first request runs") { $0["busy_slots"] as? Int == 1 }
         async let second = server.request("POST", "/v1/completions", json: ["prompt": "b", "max_tokens": 5, "seed": 2])
         _ = try await server.waitForHealth("the second request waits") { $0["queued_requests"] as? Int == 1 }

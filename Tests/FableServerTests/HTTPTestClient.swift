@@ -126,7 +126,7 @@ final class HTTPTestConnection: @unchecked Sendable {
             return data
         }
         // Until the server closes.
-        if buffer.isEmpty && !(try fill()) { bodyDone = true; return nil }
+        if try buffer.isEmpty && !fill() { bodyDone = true; return nil }
         defer { buffer.removeAll() }
         return Data(buffer)
     }

@@ -116,7 +116,10 @@ struct StreamingTests {
 
     /// A client that hangs up mid-stream frees its slot long before its tokens would run out.
     @Test func disconnectFreesSlot() async throws {
-        let server = try await TestServer.start(stepDelay: .milliseconds(25))
+        // Left alone, this request would run all 60 tokens (no end of text), 50 ms a step.
+        let reference = try TestServer.reference(promptTokens: TestServer.tokenizer.encode("Once"), maxTokens: 60, seed: 1)[0]
+        try #require(reference.tokens == 60 && !reference.endOfText)
+        let server = try await TestServer.start(stepDelay: .milliseconds(50))
         let port = server.port
         let body = try JSONSerialization.data(withJSONObject: ["prompt": "Once", "max_tokens": 60, "stream": true, "seed": 1])
         let started = ContinuousClock.now
@@ -131,8 +134,8 @@ struct StreamingTests {
             $0["busy_slots"] as? Int == 0 && $0["running_requests"] as? Int == 0
         }
         let elapsed = ContinuousClock.now - started
-        // 60 tokens at 25 ms a step would take at least 1.5 s.
-        #expect(elapsed < .milliseconds(1_200), "freed after \(elapsed)")
+        // 60 tokens at 50 ms a step would take at least 3 s.
+        #expect(elapsed < .milliseconds(2_500), "freed after \(elapsed)")
         #expect((health["generated_tokens"] as? Int ?? 60) < 60)
         #expect(health["completed_requests"] as? Int == 0)
         // The server still answers.
@@ -142,7 +145,7 @@ struct StreamingTests {
 
     /// The same for a non-streaming request whose client gives up.
     @Test func disconnectWhileWaitingFreesSlot() async throws {
-        let server = try await TestServer.start(stepDelay: .milliseconds(25))
+        let server = try await TestServer.start(stepDelay: .milliseconds(50))
         let port = server.port
         let body = try JSONSerialization.data(withJSONObject: ["prompt": "Once", "max_tokens": 60, "seed": 1])
         try await onThread {
@@ -155,6 +158,7 @@ struct StreamingTests {
         }
         let health = try await server.health()
         #expect((health["generated_tokens"] as? Int ?? 60) < 60)
+        #expect(health["completed_requests"] as? Int == 0)
         try await server.stop()
     }
 }
