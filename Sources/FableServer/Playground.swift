@@ -167,6 +167,7 @@ enum Playground {
         show();
         controller = null;
         $("generate").disabled = false; $("stop").disabled = true;
+        document.body.dataset.state = "done";
         loadHealth();
       }
     }
@@ -175,6 +176,12 @@ enum Playground {
     $("stop").addEventListener("click", () => controller && controller.abort());
     $("prompt").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) generate(); });
     loadModel(); loadHealth(); setInterval(loadHealth, 5000);
+    // Links and scripted checks can fill the form: /?prompt=...&temperature=0&autorun=1
+    const params = new URLSearchParams(location.search);
+    for (const key of ["prompt", "mode", "temperature", "top_p", "max_tokens", "seed"]) {
+      if (params.has(key)) $(key).value = params.get(key);
+    }
+    if (params.get("autorun") === "1") generate();
     </script>
     </body>
     </html>
