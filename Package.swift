@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "FableDistributed", targets: ["FableDistributed"]),
         .library(name: "FableStories", targets: ["FableStories"]),
         .library(name: "FableReports", targets: ["FableReports"]),
+        .library(name: "FableServer", targets: ["FableServer"]),
         .executable(name: "fable", targets: ["fable"]),
     ],
     dependencies: [
@@ -32,6 +33,20 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         // Heap: the BPE trainer's priority queue of pair counts.
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        // --- server helper (issue 20) ---
+        // Hummingbird rather than raw SwiftNIO: it already owns the parts of an HTTP server
+        // that are easy to get subtly wrong (HTTP/1.1 parsing and keep-alive, request-body
+        // limits, streamed response bodies with back-pressure, graceful shutdown through
+        // ServiceLifecycle), while still being a thin layer on NIO with async/await. Raw NIO
+        // would mean writing a channel pipeline, a request router and a streaming body writer
+        // by hand for no gain in control we need.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // Hummingbird's own dependencies, named for the two types the server uses directly
+        // (the listening channel's address; the service group that shuts it down; the log level).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // --- end server helper ---
     ],
     targets: [
         // --- FableFormats (formats helper): JSON, .npy, AtomicFile, MappedFile. Internal:
@@ -69,6 +84,7 @@ let package = Package(
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
                 "FableWorkbench", "FableFormats", "FableDistributed",
+                "FableServer",  // `fable serve` (issue 20)
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swift6
@@ -81,6 +97,24 @@ let package = Package(
         // FableTensor checks the CPU at run time and calls only what it supports.
         .target(name: "FableKernels"),
         // --- end kernels helper ---
+        // --- server helper (issue 20): OpenAI-compatible HTTP server and web playground ---
+        .target(
+            name: "FableServer",
+            dependencies: [
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "FableServerTests",
+            dependencies: ["FableServer", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
+        // --- end server helper ---
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport", swiftSettings: swift6),
         .testTarget(

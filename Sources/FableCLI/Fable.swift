@@ -20,6 +20,7 @@ public struct Fable: ParsableCommand {
             Sweep.self,
             Report.self,
             Generate.self,
+            Serve.self,
             // Tools beside the pipeline.
             ModelConfigCommand.self,
             Accounting.self,

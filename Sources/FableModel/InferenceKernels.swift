@@ -23,12 +23,22 @@ enum InferenceKernels {
     ///   - x: (m, k) row-major.
     ///   - w: (n, k), the PyTorch Linear layout.
     ///   - y: (m, n) with row stride `ldy` (≥ n).
+    ///   - rowInvariant: always use ``streamRows``, whose result for a row is the same bits
+    ///     whatever `m` is (the other kernels sum in other orders). Continuous batching uses
+    ///     it so a request's text does not depend on which others share its steps; at one
+    ///     row it is the kernel the default choice takes anyway.
     static func project(
         _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int,
         weight w: UnsafePointer<Float>, outFeatures n: Int,
-        into y: UnsafeMutablePointer<Float>, ldy: Int
+        into y: UnsafeMutablePointer<Float>, ldy: Int, rowInvariant: Bool = false
     ) {
         guard m > 0 && n > 0 else { return }
+        if rowInvariant {
+            Parallel.forEachChunk(n, minimumChunk: max(4, 65_536 / max(k * m, 1))) { range in
+                streamRows(x, rows: m, k: k, weight: w, columns: range, into: y, ldy: ldy)
+            }
+            return
+        }
         // Above the limit GEMM wins despite packing the weights (TransformerLM.matrixVectorRowLimit).
         if m > TransformerLM.matrixVectorRowLimit {
             GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k,
@@ -170,30 +180,32 @@ enum InferenceKernels {
     /// - Parameters:
     ///   - qkv: (batch · t, 3 · d_model) rows holding each position's rotated query, key and
     ///     value heads; only the queries are read (keys and values are already in the cache).
+    ///   - placement: each row's cache slot and the position of its first new token;
+    ///     query `i` of a row starting at `s` sees keys `0...s + i`.
     ///   - keys, values: one layer's cache buffers.
-    ///   - start: the position of the first new token; query `i` of a row sees keys
-    ///     `0...start + i`.
     ///   - out: (batch · t, d_model), heads side by side.
     static func attention(
-        qkv: UnsafePointer<Float>, batch: Int, newPositions t: Int, start: Int,
+        qkv: UnsafePointer<Float>, placement: RowPlacement, newPositions t: Int,
         keys: UnsafePointer<Float>, values: UnsafePointer<Float>, cache: KVCache,
         out: UnsafeMutablePointer<Float>
     ) {
         let heads = cache.numHeads, dh = cache.headDim, d = heads * dh
-        let total = start + t
+        let slots = placement.slots, starts = placement.starts
+        let longest = (starts.max() ?? 0) + t
         let scale = 1 / Float(dh).squareRoot()
-        let items = batch * heads
+        let items = slots.count * heads
         let headStride = cache.headStride, rowStride = cache.rowStride
         if t == 1 {
             // One query per item: dot products and weighted sums, no GEMM.
-            Parallel.forEachChunk(items, minimumChunk: max(1, 4_096 / max(total * dh, 1))) { range in
-                let scores = UnsafeMutablePointer<Float>.allocate(capacity: total)
+            Parallel.forEachChunk(items, minimumChunk: max(1, 4_096 / max(longest * dh, 1))) { range in
+                let scores = UnsafeMutablePointer<Float>.allocate(capacity: longest)
                 defer { scores.deallocate() }
                 for item in range {
                     let b = item / heads, h = item % heads
+                    let total = starts[b] + 1
                     let q = qkv + b * 3 * d + h * dh
-                    let k = keys + b * rowStride + h * headStride
-                    let v = values + b * rowStride + h * headStride
+                    let k = keys + slots[b] * rowStride + h * headStride
+                    let v = values + slots[b] * rowStride + h * headStride
                     for j in 0..<total { scores[j] = scale * dot(q, k + j * dh, count: dh) }
                     let m = Vector.max(scores, count: total)
                     let s = Vector.expShifted(scores, shift: m, into: scores, count: total)
@@ -204,13 +216,14 @@ enum InferenceKernels {
             return
         }
         GEMM.forEachChunk(items) { range in
-            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * total)
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * longest)
             defer { scores.deallocate() }
             for item in range {
                 let b = item / heads, h = item % heads
+                let start = starts[b], total = start + t
                 let q = qkv + b * t * 3 * d + h * dh
-                let k = keys + b * rowStride + h * headStride
-                let v = values + b * rowStride + h * headStride
+                let k = keys + slots[b] * rowStride + h * headStride
+                let v = values + slots[b] * rowStride + h * headStride
                 // S = scale · Q Kᵀ, (t, total)
                 GEMM.sgemm(transposeA: false, transposeB: true, m: t, n: total, k: dh, alpha: scale,
                            a: q, lda: 3 * d, b: k, ldb: dh, beta: 0, c: scores, ldc: total, threads: 1)
@@ -253,10 +266,11 @@ extension InferenceKernels {
     /// tensor's elements for the length of the call.
     static func project(
         _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight: Tensor, outFeatures n: Int,
-        into y: UnsafeMutablePointer<Float>, ldy: Int
+        into y: UnsafeMutablePointer<Float>, ldy: Int, rowInvariant: Bool = false
     ) {
         weight.withUnsafeBufferPointer { w in
-            project(x, rows: m, inFeatures: k, weight: w.baseAddress!, outFeatures: n, into: y, ldy: ldy)
+            project(x, rows: m, inFeatures: k, weight: w.baseAddress!, outFeatures: n, into: y, ldy: ldy,
+                    rowInvariant: rowInvariant)
         }
     }
 

@@ -7,6 +7,12 @@
 /// stored after RoPE, at their absolute positions. Every row of the batch holds the same
 /// number of positions.
 ///
+/// For continuous batching the rows can instead be used as independent *slots*, each with
+/// its own length (``slotLength(_:)``): ``TransformerLM/forward(prefill:slot:cache:)`` fills
+/// one slot, ``TransformerLM/forward(step:slots:cache:)`` advances any set of slots by one
+/// token at their own positions, and ``clearSlot(_:)`` frees one. The two uses do not mix on
+/// one cache.
+///
 /// The cache also keeps the scratch buffers of the inference pass, so a generation loop
 /// allocates nothing per token.
 ///
@@ -27,6 +33,8 @@ public final class KVCache {
     public let maxLength: Int
     /// Positions filled so far, the same for every row.
     public internal(set) var length: Int = 0
+    /// Positions filled per slot, when rows are used as independent slots.
+    var slotLengths: [Int]
 
     /// Per layer, (capacity, heads, maxLength, headDim).
     let keys: [UnsafeMutablePointer<Float>]
@@ -48,6 +56,7 @@ public final class KVCache {
         numHeads = config.numHeads
         headDim = config.headDim
         self.maxLength = length
+        slotLengths = Array(repeating: 0, count: batch)
         let count = batch * config.numHeads * length * config.headDim
         keys = (0..<config.numLayers).map { _ in .allocate(capacity: count) }
         values = (0..<config.numLayers).map { _ in .allocate(capacity: count) }
@@ -110,12 +119,39 @@ public final class KVCache {
         batch = count
     }
 
+    // MARK: - Slots (continuous batching)
+
+    /// Positions filled in `slot`.
+    public func slotLength(_ slot: Int) -> Int {
+        precondition(slot >= 0 && slot < capacity, "KVCache: slot \(slot) outside 0..<\(capacity)")
+        return slotLengths[slot]
+    }
+
+    /// Forgets `slot`'s positions so another sequence can use it.
+    public func clearSlot(_ slot: Int) {
+        precondition(slot >= 0 && slot < capacity, "KVCache: slot \(slot) outside 0..<\(capacity)")
+        slotLengths[slot] = 0
+    }
+
+    /// Makes `destination` a copy of `source` (its positions and length): a prompt shared by
+    /// several samples is computed once.
+    public func copySlot(_ source: Int, to destination: Int) {
+        precondition(source >= 0 && source < capacity && destination >= 0 && destination < capacity,
+                     "KVCache: slots \(source), \(destination) outside 0..<\(capacity)")
+        guard source != destination else { return }
+        for layer in 0..<numLayers {
+            copyRow(keys[layer], from: source, to: destination, positions: slotLengths[source])
+            copyRow(values[layer], from: source, to: destination, positions: slotLengths[source])
+        }
+        slotLengths[destination] = slotLengths[source]
+    }
+
     /// Copies the filled positions of one row's heads.
-    private func copyRow(_ buffer: UnsafeMutablePointer<Float>, from source: Int, to destination: Int) {
+    private func copyRow(_ buffer: UnsafeMutablePointer<Float>, from source: Int, to destination: Int, positions: Int? = nil) {
         for head in 0..<numHeads {
             let offset = head * headStride
             (buffer + destination * rowStride + offset)
-                .update(from: buffer + source * rowStride + offset, count: length * headDim)
+                .update(from: buffer + source * rowStride + offset, count: (positions ?? length) * headDim)
         }
     }
 }

@@ -66,22 +66,35 @@ extension TransformerLM {
             throw .tokenOutOfRange(index: i, token: token, vocabSize: config.vocabSize)
         }
         let outRows = allPositions ? batch * t : batch
-        return [Float](unsafeUninitializedCapacity: outRows * config.vocabSize) { buffer, count in
-            run(tokens, batch: batch, newPositions: t, cache: cache, allPositions: allPositions,
-                logits: buffer.baseAddress!)
+        let placement = RowPlacement(slots: Array(0..<batch), starts: Array(repeating: cache.length, count: batch))
+        let logits = [Float](unsafeUninitializedCapacity: outRows * config.vocabSize) { buffer, count in
+            run(tokens, placement: placement, newPositions: t, cache: cache, allPositions: allPositions,
+                rowInvariant: false, logits: buffer.baseAddress!)
             count = outRows * config.vocabSize
         }
+        cache.length += t
+        return logits
     }
 
     // MARK: - The pass
 
-    /// The cached forward pass on validated input; writes the logits.
-    private func run(
-        _ tokens: [Int], batch: Int, newPositions t: Int, cache: KVCache, allPositions: Bool,
-        logits: UnsafeMutablePointer<Float>
+    /// The cached forward pass on validated input; writes the logits. The caller advances
+    /// the cache's length (lock-step) or slot lengths.
+    /// - Parameter rowInvariant: compute every projection with the one kernel whose result
+    ///   for a row does not depend on how many rows there are (see ``InferenceKernels/project``).
+    func run(
+        _ tokens: [Int], placement: RowPlacement, newPositions t: Int, cache: KVCache, allPositions: Bool,
+        rowInvariant: Bool, logits: UnsafeMutablePointer<Float>
     ) {
         let d = config.dModel, ff = config.dFF, heads = config.numHeads, dh = config.headDim
-        let rows = batch * t, start = cache.length
+        let batch = placement.slots.count
+        let rows = batch * t
+        let slots = placement.slots, starts = placement.starts
+        func project(_ x: UnsafePointer<Float>, rows: Int, inFeatures: Int, weight: Tensor,
+                     outFeatures: Int, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+            InferenceKernels.project(x, rows: rows, inFeatures: inFeatures, weight: weight, outFeatures: outFeatures,
+                                     into: y, ldy: ldy, rowInvariant: rowInvariant)
+        }
         let ws = cache.workspace
         let x = ws.buffer(0, count: rows * d)          // the residual stream (rows, d)
         let h = ws.buffer(1, count: rows * d)          // normalised input / sublayer output
@@ -105,30 +118,30 @@ extension TransformerLM {
             } else {
                 attnIn = x
             }
-            projectQKV(attn, attnIn, rows: rows, into: qkv)
+            projectQKV(attn, attnIn, rows: rows, into: qkv, rowInvariant: rowInvariant)
             // RoPE at absolute positions, then the new keys and values into the cache.
             let keys = cache.keys[l], values = cache.values[l]
             let headStride = cache.headStride, rowStride = cache.rowStride
             let rope = self.rope
             Parallel.forEachChunk(rows, minimumChunk: max(1, 8_192 / max(d, 1))) { range in
                 for r in range {
-                    let b = r / t, position = start + r % t
+                    let b = r / t, position = starts[b] + r % t
                     let row = qkv + r * 3 * d
                     if let rope {
                         rope.table.rotateInPlace(row, count: heads, position: position)
                         rope.table.rotateInPlace(row + d, count: heads, position: position)
                     }
                     for head in 0..<heads {
-                        let slot = b * rowStride + head * headStride + position * dh
+                        let slot = slots[b] * rowStride + head * headStride + position * dh
                         (keys + slot).update(from: row + d + head * dh, count: dh)
                         (values + slot).update(from: row + 2 * d + head * dh, count: dh)
                     }
                 }
             }
             InferenceKernels.attention(
-                qkv: qkv, batch: batch, newPositions: t, start: start,
+                qkv: qkv, placement: placement, newPositions: t,
                 keys: keys, values: values, cache: cache, out: attended)
-            InferenceKernels.project(attended, rows: rows, inFeatures: d, weight: attn.outputProj.weight,
+            project(attended, rows: rows, inFeatures: d, weight: attn.outputProj.weight,
                                      outFeatures: d, into: h, ldy: d)
             residual(x, h, rows: rows, norm: config.norm == .post ? layer.ln1 : nil)
 
@@ -141,20 +154,19 @@ extension TransformerLM {
                 ffnIn = x
             }
             let ffn = layer.ffn
-            InferenceKernels.project(ffnIn, rows: rows, inFeatures: d, weight: ffn.w1.weight,
+            project(ffnIn, rows: rows, inFeatures: d, weight: ffn.w1.weight,
                                      outFeatures: ff, into: hidden, ldy: ff)
             if let w3 = ffn.w3 {
-                InferenceKernels.project(ffnIn, rows: rows, inFeatures: d, weight: w3.weight,
+                project(ffnIn, rows: rows, inFeatures: d, weight: w3.weight,
                                          outFeatures: ff, into: gateIn, ldy: ff)
                 InferenceKernels.gate(hidden, gateIn, count: rows * ff)
             } else {
                 InferenceKernels.gate(hidden, nil, count: rows * ff)
             }
-            InferenceKernels.project(hidden, rows: rows, inFeatures: ff, weight: ffn.w2.weight,
+            project(hidden, rows: rows, inFeatures: ff, weight: ffn.w2.weight,
                                      outFeatures: d, into: h, ldy: d)
             residual(x, h, rows: rows, norm: config.norm == .post ? layer.ln2 : nil)
         }
-        cache.length += t
 
         // The rows that need logits: every position, or each row's last.
         let outRows = allPositions ? rows : batch
@@ -166,14 +178,15 @@ extension TransformerLM {
         if let lnFinal {
             InferenceKernels.rmsNorm(final, rows: outRows, width: d, gain: lnFinal.weight, eps: lnFinal.eps, into: final)
         }
-        InferenceKernels.project(final, rows: outRows, inFeatures: d, weight: lmHead.weight,
+        project(final, rows: outRows, inFeatures: d, weight: lmHead.weight,
                                  outFeatures: config.vocabSize, into: logits, ldy: config.vocabSize)
     }
 
     /// q, k and v projections into (rows, 3d); one product when the three weights lie
     /// back to back in the parameter store (they do in state-dict order).
     private func projectQKV(
-        _ attn: CausalSelfAttention, _ input: UnsafePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>
+        _ attn: CausalSelfAttention, _ input: UnsafePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>,
+        rowInvariant: Bool
     ) {
         let d = config.dModel
         let q = attn.qProj.weight, k = attn.kProj.weight, v = attn.vProj.weight
@@ -181,11 +194,12 @@ extension TransformerLM {
             // One (3d, d) weight starting at q's first element.
             q.storage.withUnsafeBufferPointer { all in
                 InferenceKernels.project(input, rows: rows, inFeatures: d, weight: all.baseAddress! + q.offset,
-                                         outFeatures: 3 * d, into: qkv, ldy: 3 * d)
+                                         outFeatures: 3 * d, into: qkv, ldy: 3 * d, rowInvariant: rowInvariant)
             }
         } else {
             for (i, w) in [q, k, v].enumerated() {
-                InferenceKernels.project(input, rows: rows, inFeatures: d, weight: w, outFeatures: d, into: qkv + i * d, ldy: 3 * d)
+                InferenceKernels.project(input, rows: rows, inFeatures: d, weight: w, outFeatures: d, into: qkv + i * d,
+                                         ldy: 3 * d, rowInvariant: rowInvariant)
             }
         }
     }
@@ -198,4 +212,11 @@ extension TransformerLM {
             InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: norm.weight, eps: norm.eps, into: x)
         }
     }
+}
+
+/// Where each row of a cached pass lives: its cache row (slot) and the absolute position of
+/// its first new token. Lock-step batches use slots 0..<batch, all starting at the cache's length.
+struct RowPlacement {
+    let slots: [Int]
+    let starts: [Int]
 }

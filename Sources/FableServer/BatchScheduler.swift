@@ -1,0 +1,326 @@
+import FableModel
+import FableTensor
+import FableTokenizer
+import Foundation
+
+/// Continuous batching: one decode loop, on its own thread, owns the model and a
+/// ``KVCache`` whose rows are slots. Requests wait in a bounded queue; at every step the
+/// loop admits those that fit in free slots (prefilling each prompt into its slot), draws
+/// one token for every busy slot and runs one batched forward pass for all of them, each
+/// at its own position. A request that arrives while others decode joins at the next step;
+/// one that ends or is cancelled frees its slots at once.
+///
+/// Each choice has its own ``Sampler`` and ``RandomGenerator`` (seeded `seed + choice`) and
+/// the batched pass is row-invariant, so a request's text depends only on its own prompt,
+/// options and seed, never on which requests share its steps.
+///
+/// Thread safety: the public methods may be called from any thread; `condition` guards the
+/// queue, the cancellations and the statistics. The model, the cache and the slots are
+/// touched only by the loop thread.
+final class BatchScheduler: @unchecked Sendable {
+    let model: ServedModel
+    let slotCount: Int
+    let queueLimit: Int
+
+    private let network: TransformerLM
+    private let cache: KVCache
+    private let condition = NSCondition()
+
+    // Guarded by `condition`.
+    private var queue: [PendingRequest] = []
+    private var cancelled: Set<UInt64> = []
+    private var nextID: UInt64 = 1
+    private var shutdownDeadline: ContinuousClock.Instant?
+    private var started = false
+    private var stopped = false
+    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    private var stats: SchedulerStatistics
+    /// Tests only: a pause after every decode step, so requests overlap on a tiny model.
+    var testingStepDelay: Duration?
+
+    /// A request waiting for slots.
+    private struct PendingRequest {
+        let id: UInt64
+        let request: CompletionRequest
+        let continuation: AsyncStream<GenerationEvent>.Continuation
+    }
+
+    /// - Parameters:
+    ///   - network: the model; from now on only the loop thread uses it.
+    ///   - slots: sequences decoded together at most (the KV cache's rows).
+    ///   - queueLimit: requests that may wait for slots before new ones get 503.
+    init(network: TransformerLM, model: ServedModel, slots: Int, queueLimit: Int) {
+        precondition(slots >= 1 && queueLimit >= 1)
+        self.network = network
+        self.model = model
+        slotCount = slots
+        self.queueLimit = queueLimit
+        cache = KVCache(config: network.config, batch: slots)
+        stats = SchedulerStatistics(slots: slots, queueLimit: queueLimit)
+    }
+
+    /// Starts the decode loop's thread.
+    func start() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !started else { return }
+        started = true
+        let thread = Thread { [self] in loop() }
+        thread.name = "fable-decode"
+        thread.start()
+    }
+
+    // MARK: - Requests
+
+    /// Queues `request`; its events arrive on the returned stream. Ending the stream's
+    /// iteration (or dropping it) cancels the request.
+    /// - Throws: ``APIError`` 503 when the queue is full or the server is shutting down.
+    func submit(_ request: CompletionRequest) throws(APIError) -> (id: UInt64, events: AsyncStream<GenerationEvent>) {
+        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream()
+        condition.lock()
+        if shutdownDeadline != nil || stopped {
+            condition.unlock()
+            throw .shuttingDown
+        }
+        if queue.count >= queueLimit {
+            condition.unlock()
+            throw .queueFull
+        }
+        let id = nextID
+        nextID += 1
+        queue.append(PendingRequest(id: id, request: request, continuation: continuation))
+        stats.queuedRequests = queue.count
+        condition.signal()
+        condition.unlock()
+        continuation.onTermination = { [weak self] _ in self?.cancel(id) }
+        return (id, stream)
+    }
+
+    /// Drops request `id`: out of the queue, or out of its slots at the loop's next step.
+    /// Unknown or finished ids are ignored.
+    func cancel(_ id: UInt64) {
+        condition.lock()
+        cancelled.insert(id)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The loop's counters now.
+    var statistics: SchedulerStatistics {
+        condition.lock()
+        defer { condition.unlock() }
+        return stats
+    }
+
+    // MARK: - Shutdown
+
+    /// Stops taking requests: queued ones fail with 503 at once, running ones go on for up
+    /// to `grace` and are then cancelled with an error; the loop then ends.
+    func beginShutdown(grace: Duration) {
+        condition.lock()
+        if shutdownDeadline == nil { shutdownDeadline = ContinuousClock.now + grace }
+        stats.shuttingDown = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Returns once the loop has ended (at once if it never started).
+    func waitUntilStopped() async {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            condition.lock()
+            if stopped || !started {
+                condition.unlock()
+                waiter.resume()
+                return
+            }
+            stopWaiters.append(waiter)
+            condition.unlock()
+        }
+    }
+
+    // MARK: - The loop
+
+    /// One choice being decoded in a slot.
+    private struct Slot {
+        let requestID: UInt64
+        let choice: Int
+        var sampler: Sampler
+        var generator: RandomGenerator
+        var decoder: TextStreamDecoder
+        var matcher: StopSequenceMatcher
+        var generated = 0
+        /// The logits for this slot's next token.
+        var logits: [Float]
+    }
+
+    /// An admitted request: where its events go and how many choices still run.
+    private struct Running {
+        let request: CompletionRequest
+        let continuation: AsyncStream<GenerationEvent>.Continuation
+        var unfinished: Int
+    }
+
+    private func loop() {
+        var slots = [Slot?](repeating: nil, count: slotCount)
+        var running: [UInt64: Running] = [:]
+        var finishedRequests = 0, producedTokens = 0, steps = 0
+
+        while true {
+            // Exchange with the handlers under the lock: cancellations, admissions, shutdown.
+            condition.lock()
+            while queue.isEmpty && running.isEmpty && cancelled.isEmpty && shutdownDeadline == nil {
+                condition.wait()
+            }
+            let cancelledNow = cancelled
+            cancelled.removeAll()
+            var dropped = queue.filter { cancelledNow.contains($0.id) }
+            queue.removeAll { cancelledNow.contains($0.id) }
+            let deadline = shutdownDeadline
+            var rejected: [PendingRequest] = []
+            if deadline != nil {
+                rejected = queue
+                queue.removeAll()
+            }
+            var admitted: [PendingRequest] = []
+            var free = slots.count(where: { $0 == nil })
+            while let first = queue.first, first.request.choices <= free {
+                admitted.append(queue.removeFirst())
+                free -= first.request.choices
+            }
+            let exiting = deadline != nil && running.isEmpty && admitted.isEmpty
+            condition.unlock()
+
+            for request in dropped { request.continuation.finish() }
+            dropped.removeAll()
+            for request in rejected {
+                request.continuation.yield(.failed(.shuttingDown))
+                request.continuation.finish()
+            }
+            if exiting { break }
+
+            // Cancelled requests leave their slots now.
+            for id in cancelledNow {
+                guard let request = running.removeValue(forKey: id) else { continue }
+                for i in slots.indices where slots[i]?.requestID == id { slots[i] = nil }
+                request.continuation.finish()
+            }
+            // Past the shutdown grace: drop whatever still runs.
+            if let deadline, ContinuousClock.now >= deadline {
+                for (id, request) in running {
+                    for i in slots.indices where slots[i]?.requestID == id { slots[i] = nil }
+                    request.continuation.yield(.failed(.shuttingDown))
+                    request.continuation.finish()
+                }
+                running.removeAll()
+            }
+
+            // Admit: prefill each prompt once into one slot, copy it to the others.
+            for pending in admitted {
+                let places = slots.indices.filter { slots[$0] == nil }.prefix(pending.request.choices)
+                let first = places.first!
+                cache.clearSlot(first)
+                let logits: [Float]
+                do {
+                    logits = try network.forward(prefill: pending.request.promptTokens, slot: first, cache: cache)
+                } catch {
+                    pending.continuation.yield(.failed(.internalError("the model rejected the prompt: \(error)")))
+                    pending.continuation.finish()
+                    continue
+                }
+                for (choice, place) in places.enumerated() {
+                    if place != first { cache.copySlot(first, to: place) }
+                    slots[place] = Slot(
+                        requestID: pending.id, choice: choice,
+                        sampler: Sampler(options: pending.request.sampling),
+                        generator: RandomGenerator(seed: pending.request.seed &+ UInt64(choice)),
+                        decoder: TextStreamDecoder(tokenizer: model.tokenizer),
+                        matcher: StopSequenceMatcher(stops: pending.request.stop,
+                                                     trimsWhitespace: pending.request.endpoint == .chat),
+                        logits: logits)
+                }
+                running[pending.id] = Running(request: pending.request, continuation: pending.continuation,
+                                              unfinished: pending.request.choices)
+            }
+
+            // Draw one token for every busy slot; collect those that go on.
+            var feedTokens: [Int] = [], feedSlots: [Int] = []
+            for place in slots.indices {
+                guard var slot = slots[place], let request = running[slot.requestID] else { continue }
+                let token = slot.logits.withUnsafeBufferPointer { slot.sampler.sample($0, using: &slot.generator) }
+                var reason: CompletionFinishReason?
+                var text = ""
+                if token == model.endOfText {
+                    reason = .stop
+                } else {
+                    slot.generated += 1
+                    producedTokens += 1
+                    let piece = (try? slot.decoder.append(token)) ?? ""
+                    let (released, stopped) = slot.matcher.append(piece)
+                    text = released
+                    if stopped {
+                        reason = .stop
+                    } else if slot.generated >= request.request.maxTokens
+                                || cache.slotLength(place) >= cache.maxLength {
+                        reason = .length
+                    }
+                }
+                if reason != nil && !slot.matcher.stopped {
+                    // The end: release what the decoder and the matcher still hold.
+                    text += slot.matcher.append(slot.decoder.finish()).text
+                    text += slot.matcher.finish()
+                }
+                if !text.isEmpty { request.continuation.yield(.text(choice: slot.choice, text: text)) }
+                if let reason {
+                    request.continuation.yield(.finished(choice: slot.choice, reason: reason, tokens: slot.generated))
+                    slots[place] = nil
+                    running[slot.requestID]!.unfinished -= 1
+                    if running[slot.requestID]!.unfinished == 0 {
+                        running.removeValue(forKey: slot.requestID)?.continuation.finish()
+                        finishedRequests += 1
+                    }
+                } else {
+                    slots[place] = slot
+                    feedTokens.append(token)
+                    feedSlots.append(place)
+                }
+            }
+
+            // One batched step for every slot that goes on, each at its own position.
+            if !feedSlots.isEmpty {
+                do {
+                    let logits = try network.forward(step: feedTokens, slots: feedSlots, cache: cache)
+                    let vocab = network.config.vocabSize
+                    for (row, place) in feedSlots.enumerated() {
+                        slots[place]!.logits = Array(logits[(row * vocab)..<((row + 1) * vocab)])
+                    }
+                    steps += 1
+                } catch {
+                    preconditionFailure("the decode loop fed the model an invalid step: \(error)")
+                }
+            }
+
+            if let delay = testingStepDelay, !feedSlots.isEmpty {
+                Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) * 1e-18 + Double(delay.components.seconds))
+            }
+            condition.lock()
+            stats.busySlots = slots.count(where: { $0 != nil })
+            stats.peakBusySlots = max(stats.peakBusySlots, feedSlots.count)
+            stats.runningRequests = running.count
+            stats.queuedRequests = queue.count
+            stats.completedRequests = finishedRequests
+            stats.generatedTokens = producedTokens
+            stats.steps = steps
+            condition.unlock()
+        }
+
+        condition.lock()
+        stopped = true
+        stats.busySlots = 0
+        stats.runningRequests = 0
+        stats.queuedRequests = 0
+        let waiters = stopWaiters
+        stopWaiters.removeAll()
+        condition.unlock()
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,40 @@
+/// What the decode loop tells a request's handler, in order, through its event stream.
+/// The stream ends after every choice has finished (or after `failed`).
+enum GenerationEvent: Sendable, Equatable {
+    /// New text for one choice (never empty).
+    case text(choice: Int, text: String)
+    /// One choice ended, having generated `tokens` tokens.
+    case finished(choice: Int, reason: CompletionFinishReason, tokens: Int)
+    /// The request was dropped (the server is shutting down).
+    case failed(APIError)
+}
+
+/// OpenAI's `finish_reason`.
+enum CompletionFinishReason: String, Sendable, Equatable {
+    /// End of text was drawn or a stop sequence matched.
+    case stop
+    /// `max_tokens` tokens were generated, or the context is full.
+    case length
+}
+
+/// What `/health` reports about the decode loop.
+struct SchedulerStatistics: Sendable, Equatable {
+    var slots: Int
+    var busySlots = 0
+    /// The most slots one decode step has advanced together.
+    var peakBusySlots = 0
+    var runningRequests = 0
+    var queuedRequests = 0
+    var queueLimit: Int
+    var completedRequests = 0
+    var generatedTokens = 0
+    /// Decode steps run (one token for every busy slot).
+    var steps = 0
+    var shuttingDown = false
+
+    var jsonObject: [String: Any] {
+        ["slots": slots, "busy_slots": busySlots, "peak_busy_slots": peakBusySlots, "running_requests": runningRequests,
+         "queued_requests": queuedRequests, "queue_limit": queueLimit, "completed_requests": completedRequests,
+         "generated_tokens": generatedTokens, "decode_steps": steps]
+    }
+}
