@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "FableTensor", targets: ["FableTensor"]),
         .library(name: "FableModel", targets: ["FableModel"]),
         .library(name: "FableTraining", targets: ["FableTraining"]),
+        // --- interchange (issue 19) ---
+        .library(name: "FableInterchange", targets: ["FableInterchange"]),
+        // --- end interchange ---
         .executable(name: "fable", targets: ["fable"]),
     ],
     dependencies: [
@@ -31,10 +34,22 @@ let package = Package(
         .executableTarget(
             name: "fable",
             dependencies: [
-                "FableTokenizer", "FableTensor", "FableModel", "FableTraining",
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableInterchange",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // --- interchange (issue 19): export to Hugging Face transformers and llama.cpp (GGUF), import back ---
+        .target(
+            name: "FableInterchange",
+            dependencies: ["FableTraining", "FableModel", "FableTensor", "FableTokenizer"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        .testTarget(
+            name: "FableInterchangeTests",
+            dependencies: ["FableInterchange", "FableTestSupport"],
+            swiftSettings: [.swiftLanguageMode(.v6)]
+        ),
+        // --- end interchange ---
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
         .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableTestSupport"]),

@@ -18,6 +18,8 @@ struct Fable: ParsableCommand {
             Train.self,
             Sweep.self,
             Generate.self,
+            Export.self,
+            Import.self,
             Demo.self,
         ]
     )
