@@ -47,7 +47,7 @@ public enum GGUFExport {
             ("llama.attention.head_count_kv", u32(config.numHeads)),
             ("llama.rope.dimension_count", u32(config.headDim)),
             ("llama.rope.freq_base", .float32(Float(config.ropeTheta))),
-            ("llama.attention.layer_norm_rms_epsilon", .float32(LlamaLayout.rmsNormEpsilon)),
+            ("llama.attention.layer_norm_rms_epsilon", .float32(Float(LlamaLayout.rmsNormEpsilon))),
         ] + (try tokenizer.ggufMetadata(modelVocabularySize: config.vocabSize, source: source))
         for (key, value) in metadata { try writer.set(key, value) }
 

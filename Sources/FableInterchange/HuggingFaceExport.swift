@@ -61,7 +61,7 @@ public enum HuggingFaceExport {
             "head_dim": int(config.headDim),
             "hidden_act": .string("silu"),
             "max_position_embeddings": int(config.contextLength),
-            "rms_norm_eps": .number(Double(LlamaLayout.rmsNormEpsilon)),
+            "rms_norm_eps": .number(LlamaLayout.rmsNormEpsilon),
             "rope_theta": .number(config.ropeTheta),
             "rope_parameters": .object(["rope_type": .string("default"), "rope_theta": .number(config.ropeTheta)]),
             "attention_bias": .bool(false),

@@ -93,7 +93,7 @@ public enum HuggingFaceImport {
         }
         // LlamaConfig's default epsilon is 1e-6; Fable's RMSNorm uses 1e-5.
         let eps = try json.double("rms_norm_eps") ?? 1e-6
-        guard Float(eps) == LlamaLayout.rmsNormEpsilon else {
+        guard Float(eps) == Float(LlamaLayout.rmsNormEpsilon) else {
             throw reject("rms_norm_eps", "\(eps)", "1e-05 (Fable's RMSNorm epsilon)")
         }
         let config = ModelConfig(

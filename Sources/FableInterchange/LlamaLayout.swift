@@ -10,7 +10,7 @@ import FableModel
 public struct LlamaLayout: Sendable {
     /// The RMSNorm epsilon every Fable model uses (CS336), written as `rms_norm_eps` and
     /// `llama.attention.layer_norm_rms_epsilon`.
-    public static let rmsNormEpsilon: Float = 1e-5
+    public static let rmsNormEpsilon = 1e-5
 
     /// One parameter and its names.
     public struct Tensor: Sendable, Equatable {

@@ -18,6 +18,7 @@ struct Fable: ParsableCommand {
             Train.self,
             Sweep.self,
             Generate.self,
+            Score.self,
             Export.self,
             Import.self,
             Demo.self,
