@@ -46,7 +46,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FableInterchangeTests",
-            dependencies: ["FableInterchange", "FableTestSupport"],
+            dependencies: ["FableInterchange", "FableTraining", "FableModel", "FableTensor", "FableTokenizer", "FableTestSupport"],
             swiftSettings: [.swiftLanguageMode(.v6)]
         ),
         // --- end interchange ---
