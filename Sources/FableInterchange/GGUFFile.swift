@@ -145,10 +145,10 @@ struct GGUFDecoder {
     mutating func integer<T: FixedWidthInteger>(_: T.Type) throws(InterchangeError) -> T {
         let size = MemoryLayout<T>.size
         guard position + size <= bytes.count else { throw fail("the file ends inside a \(size)-byte number") }
-        var value: T = 0
-        for i in 0..<size { value |= T(bytes[position + i]) << (8 * i) }
+        var raw: UInt64 = 0
+        for i in 0..<size { raw |= UInt64(bytes[position + i]) << (8 * i) }
         position += size
-        return value
+        return T(truncatingIfNeeded: raw)
     }
 
     /// A u64 count, checked against the bytes left (each item takes at least `minimumSize`).
