@@ -95,7 +95,7 @@ import Testing
         #expect(throws: InterchangeError.malformedGGUF(path: "cut", offset: 0, reason: "the magic is not \"GGUF\"")) {
             try GGUFFile(bytes: [0x47, 0x47, 0x55, 0x47, 3, 0, 0, 0], path: "cut")
         }
-        for cut in [3, 20, 40, 60, 100]  // the tensor's data ends at 112 {
+        for cut in [3, 20, 40, 60, 100] {  // the tensor's data ends at byte 112
             #expect(throws: InterchangeError.self) { try GGUFFile(bytes: Array(bytes.prefix(cut)), path: "cut") }
         }
         var huge = bytes
