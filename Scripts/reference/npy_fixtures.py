@@ -13,6 +13,10 @@ Writes Tests/Fixtures/datasets/:
   headers.json     np.save's exact header bytes (hex) for several lengths, so Fable's
                    writer of .npy headers can be checked byte for byte.
 
+and Tests/Fixtures/formats/npy_headers.json: the header bytes numpy writes for arrays of
+other shapes, dtypes, orders and format versions 1.0/2.0/3.0, with what numpy reads back
+(descr, fortran_order, shape, data offset), for FableFormats' .npy codec.
+
 Run: python3 Scripts/reference/npy_fixtures.py
 """
 import io
@@ -22,6 +26,36 @@ import os
 import numpy as np
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "Fixtures", "datasets")
+FORMATS = os.path.join(os.path.dirname(__file__), "..", "..", "Tests", "Fixtures", "formats")
+
+
+def header_cases():
+    """np.save / write_array headers for several arrays, and what read_array_header gives."""
+    arrays = [
+        ("scalar f8", np.float64(2.5), None),
+        ("empty u2", np.zeros(0, dtype=np.uint16), None),
+        ("u1 vector", np.arange(5, dtype=np.uint8), None),
+        ("bool vector", np.array([True, False]), None),
+        ("f4 matrix", np.zeros((2, 3), dtype=np.float32), None),
+        ("i8 3-d fortran", np.asfortranarray(np.zeros((2, 3, 4), dtype=np.int64)), None),
+        ("big-endian", np.zeros(3, dtype=">i4"), None),
+        ("u2 version 2.0", np.arange(7, dtype=np.uint16), (2, 0)),
+        ("u2 version 3.0", np.arange(7, dtype=np.uint16), (3, 0)),
+        ("wide shape", np.zeros((1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1), dtype=np.float16), None),
+    ]
+    cases = []
+    for name, array, version in arrays:
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, np.asanyarray(array), version=version)
+        data = buffer.getvalue()
+        buffer.seek(0)
+        major, minor = np.lib.format.read_magic(buffer)
+        read = np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(buffer)
+        offset = buffer.tell()
+        cases.append({"name": name, "hex": data[:offset].hex(), "descr": np.lib.format.dtype_to_descr(dtype),
+                      "fortran_order": fortran, "shape": list(shape), "data_offset": offset, "major": major})
+    return cases
 
 
 def main():
@@ -49,7 +83,11 @@ def main():
     headers.append({"descr": "<u2", "count": 1000, "hex": saved[: len(saved) - 2000].hex(), "source": "np.save"})
     with open(os.path.join(OUT, "headers.json"), "w") as f:
         json.dump({"values": values.tolist(), "headers": headers}, f, indent=1)
-    print("wrote", OUT)
+    os.makedirs(FORMATS, exist_ok=True)
+    with open(os.path.join(FORMATS, "npy_headers.json"), "w") as f:
+        json.dump({"numpy": np.__version__, "cases": header_cases()}, f, indent=1)
+        f.write("\n")
+    print("wrote", OUT, "and", FORMATS)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
+import FableFormats
 import FableTensor
 import Foundation
 
 /// Writes a folder as a unit: its files are made in a temporary sibling folder, which is
 /// renamed into place only when every file is complete. A crash or an error leaves either
 /// nothing or the previous folder, never a half-written one. Files inside are written with
-/// FableTensor's ``AtomicFile`` (flushed to disk before the rename).
+/// FableFormats' ``AtomicFile`` (flushed to disk before the rename).
 public enum AtomicDirectory {
     /// Creates the folder `url` with the files `body` writes into the folder it is given.
     /// - Parameter overwrite: replace an existing `url`; otherwise an existing path is an error.

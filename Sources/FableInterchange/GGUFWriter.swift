@@ -1,8 +1,9 @@
+import FableFormats
 import FableTensor
 import Foundation
 
 /// Collects metadata and tensors and writes one GGUF v3 file (see `GGUF.swift`),
-/// atomically through FableTensor's ``AtomicFile``. Metadata and tensors keep the order
+/// atomically through FableFormats' ``AtomicFile``. Metadata and tensors keep the order
 /// they were added in; tensor data is aligned to ``alignment`` bytes.
 public struct GGUFWriter {
     /// Data alignment; written as `general.alignment` when not the default 32.

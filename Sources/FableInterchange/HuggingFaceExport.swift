@@ -1,6 +1,6 @@
 import FableModel
 import FableTensor
-import FableTraining
+import FableFormats
 import Foundation
 
 /// Writes a Fable model as a Hugging Face transformers folder that
@@ -38,7 +38,7 @@ public enum HuggingFaceExport {
                 (tokenizerConfigFile, tokenizer.huggingFaceTokenizerConfig(contextLength: model.config.contextLength)),
             ]
             for (name, value) in files {
-                try AtomicDirectory.writeFile(JSONFile.bytes(value), named: name, in: folder)
+                try AtomicDirectory.writeFile(JSONFile.bytes(value, indented: name != tokenizerFile), named: name, in: folder)
             }
         }
     }
@@ -46,8 +46,8 @@ public enum HuggingFaceExport {
     /// config.json for `LlamaForCausalLM`. `rope_theta` and `rms_norm_eps` are written
     /// explicitly (the library defaults may change); `rope_parameters` is the same RoPE
     /// setting in the form transformers 5 reads.
-    public static func config(_ config: ModelConfig, endOfText: Int?, dtype: ExportDType) -> JSONValue {
-        func int(_ value: Int) -> JSONValue { .number(Double(value)) }
+    package static func config(_ config: ModelConfig, endOfText: Int?, dtype: ExportDType) -> JSONValue {
+        func int(_ value: Int) -> JSONValue { .int(value) }
         let special: JSONValue = endOfText.map { int($0) } ?? .null
         return .object([
             "architectures": .array([.string("LlamaForCausalLM")]),
@@ -61,14 +61,14 @@ public enum HuggingFaceExport {
             "head_dim": int(config.headDim),
             "hidden_act": .string("silu"),
             "max_position_embeddings": int(config.contextLength),
-            "rms_norm_eps": .number(LlamaLayout.rmsNormEpsilon),
-            "rope_theta": .number(config.ropeTheta),
-            "rope_parameters": .object(["rope_type": .string("default"), "rope_theta": .number(config.ropeTheta)]),
+            "rms_norm_eps": .double(LlamaLayout.rmsNormEpsilon),
+            "rope_theta": .double(config.ropeTheta),
+            "rope_parameters": .object(["rope_type": .string("default"), "rope_theta": .double(config.ropeTheta)]),
             "attention_bias": .bool(false),
-            "attention_dropout": .number(0),
+            "attention_dropout": .double(0),
             "mlp_bias": .bool(false),
             "pretraining_tp": int(1),
-            "initializer_range": .number(0.02),
+            "initializer_range": .double(0.02),
             "tie_word_embeddings": .bool(config.tieEmbeddings),
             "bos_token_id": special,
             "eos_token_id": special,
@@ -78,8 +78,8 @@ public enum HuggingFaceExport {
     }
 
     /// generation_config.json: the bos/eos ids, so `generate` stops at `<|endoftext|>`.
-    public static func generationConfig(endOfText: Int?) -> JSONValue {
-        let special: JSONValue = endOfText.map { .number(Double($0)) } ?? .null
+    package static func generationConfig(endOfText: Int?) -> JSONValue {
+        let special: JSONValue = endOfText.map { .int($0) } ?? .null
         return .object(["bos_token_id": special, "eos_token_id": special, "pad_token_id": special])
     }
 

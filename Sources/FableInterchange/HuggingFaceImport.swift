@@ -1,6 +1,7 @@
 import FableModel
 import FableTensor
 import FableTokenizer
+import FableFormats
 import FableTraining
 import Foundation
 
@@ -54,7 +55,7 @@ public enum HuggingFaceImport {
 
     /// The Fable model configuration a Llama config.json describes.
     public static func modelConfig(from url: URL) throws -> ModelConfig {
-        let json = try JSONObject.read(url)
+        let json = try JSONFields.read(url)
         let path = url.path
         func reject(_ key: String, _ value: String, _ expected: String) -> InterchangeError {
             .invalidValue(path: path, key: key, value: value, expected: expected)
@@ -82,7 +83,7 @@ public enum HuggingFaceImport {
             throw reject(key, "true", "false (Fable's projections have no biases)")
         }
         if let scaling = json["rope_scaling"] {
-            throw reject("rope_scaling", JSONObject.shortText(scaling), "null (Fable implements plain RoPE)")
+            throw reject("rope_scaling", JSONFields.shortText(scaling), "null (Fable implements plain RoPE)")
         }
         var theta = try json.double("rope_theta")
         if let parameters = try json.object("rope_parameters") {
@@ -120,13 +121,13 @@ public enum HuggingFaceImport {
         guard FileManager.default.fileExists(atPath: indexURL.path) else {
             throw InterchangeError.unreadable(path: url.path, reason: "no model.safetensors or model.safetensors.index.json (PyTorch .bin weights are not supported; save with safetensors)")
         }
-        let index = try JSONObject.read(indexURL)
+        let index = try JSONFields.read(indexURL)
         guard let map = try index.object("weight_map") else { throw InterchangeError.missingKey(path: indexURL.path, key: "weight_map") }
         var opened: [String: SafeTensorsFile] = [:]
         var byTensor: [String: SafeTensorsFile] = [:]
         for (tensor, value) in map.members {
             guard let name = value.stringValue, !name.contains("/") else {
-                throw InterchangeError.invalidValue(path: indexURL.path, key: "weight_map[\(tensor)]", value: JSONObject.shortText(value), expected: "a file name in the folder")
+                throw InterchangeError.invalidValue(path: indexURL.path, key: "weight_map[\(tensor)]", value: JSONFields.shortText(value), expected: "a file name in the folder")
             }
             if opened[name] == nil { opened[name] = try SafeTensorsFile(contentsOf: url.appendingPathComponent(name)) }
             byTensor[tensor] = opened[name]

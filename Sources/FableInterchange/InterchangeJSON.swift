@@ -1,31 +1,33 @@
-import FableTraining
+import FableFormats
 import Foundation
 
-// The one place FableInterchange reads and writes JSON (config.json, tokenizer.json, ...),
-// through the project's JSONValue, so a change of JSON library touches only this file.
+// FableInterchange reads and writes JSON (config.json, tokenizer.json, ...) through
+// FableFormats' JSONValue, JSONParser and JSONWriter; this file adds what exporters and
+// importers need on top: accessors whose errors name the file and key, and file output.
 
 /// A JSON object read from a file, with accessors whose errors name the file and key.
-struct JSONObject {
-    let members: [String: JSONValue]
+struct JSONFields {
+    let members: JSONObject
     /// The file (and key path) the object came from, for messages.
     let source: String
 
     /// Reads and parses the file at `url`, which must hold a JSON object.
-    static func read(_ url: URL) throws(InterchangeError) -> JSONObject {
+    static func read(_ url: URL) throws(InterchangeError) -> JSONFields {
         let data: Data
         do { data = try Data(contentsOf: url) } catch {
             throw .unreadable(path: url.path, reason: "cannot read (\(error.localizedDescription))")
         }
         let value: JSONValue
-        do { value = try JSONValue.parse(data) } catch {
+        do { value = try JSONParser.parse(data) } catch {
             throw .unreadable(path: url.path, reason: "not valid JSON: \(error)")
         }
         guard case .object(let members) = value else {
             throw .unreadable(path: url.path, reason: "expected a JSON object, found \(value.kindDescription)")
         }
-        return JSONObject(members: members, source: url.path)
+        return JSONFields(members: members, source: url.path)
     }
 
+    /// The value of `key`; null counts as absent.
     subscript(key: String) -> JSONValue? {
         guard let value = members[key], value != .null else { return nil }
         return value
@@ -45,31 +47,31 @@ struct JSONObject {
 
     func double(_ key: String) throws(InterchangeError) -> Double? {
         guard let value = self[key] else { return nil }
-        guard case .number(let number) = value else { throw mismatch(key, value, "a number") }
+        guard let number = value.doubleValue else { throw mismatch(key, value, "a number") }
         return number
     }
 
     func string(_ key: String) throws(InterchangeError) -> String? {
         guard let value = self[key] else { return nil }
-        guard case .string(let text) = value else { throw mismatch(key, value, "a string") }
+        guard let text = value.stringValue else { throw mismatch(key, value, "a string") }
         return text
     }
 
     func bool(_ key: String) throws(InterchangeError) -> Bool? {
         guard let value = self[key] else { return nil }
-        guard case .bool(let flag) = value else { throw mismatch(key, value, "true or false") }
+        guard let flag = value.boolValue else { throw mismatch(key, value, "true or false") }
         return flag
     }
 
-    func object(_ key: String) throws(InterchangeError) -> JSONObject? {
+    func object(_ key: String) throws(InterchangeError) -> JSONFields? {
         guard let value = self[key] else { return nil }
-        guard case .object(let members) = value else { throw mismatch(key, value, "an object") }
-        return JSONObject(members: members, source: "\(source) (key \(key))")
+        guard let members = value.objectValue else { throw mismatch(key, value, "an object") }
+        return JSONFields(members: members, source: "\(source) (key \(key))")
     }
 
     func array(_ key: String) throws(InterchangeError) -> [JSONValue]? {
         guard let value = self[key] else { return nil }
-        guard case .array(let items) = value else { throw mismatch(key, value, "an array") }
+        guard let items = value.arrayValue else { throw mismatch(key, value, "an array") }
         return items
     }
 
@@ -84,10 +86,21 @@ struct JSONObject {
     }
 }
 
+extension JSONValue {
+    /// An integer number.
+    static func int(_ value: Int) -> JSONValue { .number(.integer(Int64(value))) }
+    /// A floating-point number (written in Python's shortest form, e.g. `1e-05`).
+    static func double(_ value: Double) -> JSONValue { .number(.double(value)) }
+}
+
 /// Renders JSON files.
 enum JSONFile {
-    /// The UTF-8 text of `value` with a final newline.
-    static func bytes(_ value: JSONValue) -> [UInt8] {
-        Array((value.jsonText + "\n").utf8)
+    /// The UTF-8 text of `value` with a final newline: indented like transformers' files,
+    /// or compact for large files (tokenizer.json).
+    static func bytes(_ value: JSONValue, indented: Bool = true) -> [UInt8] {
+        var writer = JSONWriter(style: indented ? .indented(2) : .compact)
+        // Only finite numbers are written here, so this cannot fail.
+        try? writer.value(value)
+        return writer.takeBytes() + [0x0A]
     }
 }

@@ -1,5 +1,5 @@
+import FableFormats
 import FableTokenizer
-import FableTraining
 
 /// A Fable byte-level BPE vocabulary in the forms Hugging Face `tokenizers` and llama.cpp
 /// read: each token as text (GPT-2's byte-to-unicode form, special tokens as themselves),
@@ -50,21 +50,23 @@ public struct TokenizerExport {
     /// tokenizer.json for the `tokenizers` library: a BPE model over GPT-2's byte-level
     /// alphabet, the ByteLevel pre-tokenizer (GPT-2's split pattern, no prefix space) and
     /// decoder, and each special token as an added token that is never split.
-    public func huggingFaceTokenizer() -> JSONValue {
-        let byteLevel: [String: JSONValue] = [
+    package func huggingFaceTokenizer() -> JSONValue {
+        let byteLevel: JSONObject = [
             "type": .string("ByteLevel"), "add_prefix_space": .bool(false),
             "trim_offsets": .bool(true), "use_regex": .bool(true),
         ]
-        var vocab: [String: JSONValue] = [:]
-        for (id, text) in texts.enumerated() { vocab[text] = .number(Double(id)) }
+        var postProcessor = byteLevel
+        postProcessor["trim_offsets"] = .bool(false)
+        var vocab = JSONObject()
+        for (id, text) in texts.enumerated() { vocab[text] = .int(id) }
         let added: [JSONValue] = specialIDs.map { special in
             .object([
-                "id": .number(Double(special.id)), "content": .string(special.text),
+                "id": .int(special.id), "content": .string(special.text),
                 "single_word": .bool(false), "lstrip": .bool(false), "rstrip": .bool(false),
                 "normalized": .bool(false), "special": .bool(true),
             ])
         }
-        let model: [String: JSONValue] = [
+        let model: JSONObject = [
             "type": .string("BPE"), "dropout": .null, "unk_token": .null,
             "continuing_subword_prefix": .null, "end_of_word_suffix": .null,
             "fuse_unk": .bool(false), "byte_fallback": .bool(false), "ignore_merges": .bool(false),
@@ -73,7 +75,7 @@ public struct TokenizerExport {
         return .object([
             "version": .string("1.0"), "truncation": .null, "padding": .null,
             "added_tokens": .array(added), "normalizer": .null,
-            "pre_tokenizer": .object(byteLevel), "post_processor": .object(byteLevel.merging(["trim_offsets": .bool(false)]) { $1 }),
+            "pre_tokenizer": .object(byteLevel), "post_processor": .object(postProcessor),
             "decoder": .object(byteLevel), "model": .object(model),
         ])
     }
@@ -81,14 +83,14 @@ public struct TokenizerExport {
     /// tokenizer_config.json: names `PreTrainedTokenizerFast`, so transformers uses
     /// tokenizer.json as it is (its Llama tokenizer would treat the vocabulary as
     /// SentencePiece pieces), adds no BOS and leaves decoded spaces alone.
-    public func huggingFaceTokenizerConfig(contextLength: Int) -> JSONValue {
-        var config: [String: JSONValue] = [
+    package func huggingFaceTokenizerConfig(contextLength: Int) -> JSONValue {
+        var config: JSONObject = [
             "tokenizer_class": .string("PreTrainedTokenizerFast"),
-            "model_max_length": .number(Double(contextLength)),
+            "model_max_length": .int(contextLength),
             "add_bos_token": .bool(false), "add_eos_token": .bool(false), "add_prefix_space": .bool(false),
             "clean_up_tokenization_spaces": .bool(false),
         ]
-        var decoder: [String: JSONValue] = [:]
+        var decoder = JSONObject()
         for special in specialIDs {
             decoder[String(special.id)] = .object([
                 "content": .string(special.text), "single_word": .bool(false), "lstrip": .bool(false),

@@ -1,5 +1,5 @@
+import FableFormats
 import FableTokenizer
-import FableTraining
 import Foundation
 
 /// Reads a Hugging Face tokenizer.json that describes a GPT-2 style byte-level BPE
@@ -9,10 +9,10 @@ import Foundation
 /// error naming the key.
 public enum TokenizerImport {
     public static func vocabulary(fromTokenizerJSON url: URL) throws(InterchangeError) -> Vocabulary {
-        let root = try JSONObject.read(url)
+        let root = try JSONFields.read(url)
         let path = url.path
         if root.has("normalizer") {
-            throw .invalidValue(path: path, key: "normalizer", value: JSONObject.shortText(root["normalizer"]!),
+            throw .invalidValue(path: path, key: "normalizer", value: JSONFields.shortText(root["normalizer"]!),
                                 expected: "null (Fable's byte-level BPE does not normalise text)")
         }
         try checkByteLevel(root, key: "pre_tokenizer", requireRegex: true)
@@ -38,7 +38,7 @@ public enum TokenizerImport {
             guard case .object(let members) = item else {
                 throw .invalidValue(path: path, key: "added_tokens[\(index)]", value: item.kindDescription, expected: "an object")
             }
-            let token = JSONObject(members: members, source: "\(path) (added_tokens[\(index)])")
+            let token = JSONFields(members: members, source: "\(path) (added_tokens[\(index)])")
             guard let text = try token.string("content") else { throw .missingKey(path: token.source, key: "content") }
             guard try token.bool("special") == true else {
                 throw .invalidValue(path: path, key: "added_tokens[\(index)].special", value: "false",
@@ -52,7 +52,7 @@ public enum TokenizerImport {
         var byID: [Int: [UInt8]] = [:]
         for (text, value) in vocab.members {
             guard let id = value.intValue, id >= 0 else {
-                throw .invalidValue(path: path, key: "model.vocab[\(text)]", value: JSONObject.shortText(value), expected: "a token id")
+                throw .invalidValue(path: path, key: "model.vocab[\(text)]", value: JSONFields.shortText(value), expected: "a token id")
             }
             if let special = specialIDs[id] {
                 guard special == text else {
@@ -89,7 +89,7 @@ public enum TokenizerImport {
     }
 
     /// Merges as "left right" strings (tokenizers before 0.20) or [left, right] pairs.
-    static func readMerges(_ model: JSONObject, path: String) throws(InterchangeError) -> [MergePair] {
+    static func readMerges(_ model: JSONFields, path: String) throws(InterchangeError) -> [MergePair] {
         var merges: [MergePair] = []
         for (rank, item) in (try model.array("merges") ?? []).enumerated() {
             var sides: [String] = []
@@ -99,7 +99,7 @@ public enum TokenizerImport {
             default: break
             }
             guard sides.count == 2, !sides[0].isEmpty, !sides[1].isEmpty else {
-                throw .invalidValue(path: path, key: "model.merges[\(rank)]", value: JSONObject.shortText(item),
+                throw .invalidValue(path: path, key: "model.merges[\(rank)]", value: JSONFields.shortText(item),
                                     expected: "\"left right\" or [\"left\", \"right\"]")
             }
             guard case .success(let left) = ByteLevel.decode(sides[0]), case .success(let right) = ByteLevel.decode(sides[1]) else {
@@ -112,7 +112,7 @@ public enum TokenizerImport {
 
     /// `key` must be a ByteLevel component (alone, or the only one of a Sequence) with no
     /// prefix space and, for the pre-tokenizer, GPT-2's split pattern.
-    static func checkByteLevel(_ root: JSONObject, key: String, requireRegex: Bool) throws(InterchangeError) {
+    static func checkByteLevel(_ root: JSONFields, key: String, requireRegex: Bool) throws(InterchangeError) {
         guard var component = try root.object(key) else {
             throw .invalidValue(path: root.source, key: key, value: "null", expected: "a ByteLevel \(key)")
         }
@@ -121,7 +121,7 @@ public enum TokenizerImport {
             guard items.count == 1, case .object(let only) = items[0] else {
                 throw .invalidValue(path: root.source, key: key, value: "a Sequence of \(items.count)", expected: "a single ByteLevel \(key)")
             }
-            component = JSONObject(members: only, source: component.source)
+            component = JSONFields(members: only, source: component.source)
         }
         guard try component.string("type") == "ByteLevel" else {
             throw .invalidValue(path: root.source, key: "\(key).type", value: (try? component.string("type")) ?? "missing",

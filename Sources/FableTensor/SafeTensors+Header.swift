@@ -1,3 +1,5 @@
+import FableFormats
+
 // MARK: - Header encoding
 
 extension SafeTensors {
@@ -5,62 +7,40 @@ extension SafeTensors {
     /// no whitespace, `__metadata__` first, then tensors in data order, each as
     /// `{"dtype":..,"shape":[..],"data_offsets":[b,e]}`; padded with spaces to a multiple of 8.
     static func encodeHeader(tensors: [TensorInfo], metadata: [String: String]?) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(64 + tensors.count * 96)
-        out.append(UInt8(ascii: "{"))
-        var first = true
+        var writer = JSONWriter(style: .compact)
+        writer.beginObject()
         if let metadata {
-            appendJSONString(metadataKey, to: &out)
-            out.append(contentsOf: Array(":{".utf8))
-            for (index, key) in metadata.keys.sorted().enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendJSONString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                appendJSONString(metadata[key]!, to: &out)
+            writer.key(metadataKey)
+            writer.beginObject()
+            for key in metadata.keys.sorted() {
+                writer.key(key)
+                writer.string(metadata[key]!)
             }
-            out.append(UInt8(ascii: "}"))
-            first = false
+            writer.endObject()
         }
         for tensor in tensors {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            appendJSONString(tensor.name, to: &out)
-            out.append(contentsOf: Array(":{\"dtype\":".utf8))
-            appendJSONString(tensor.dtype.rawValue, to: &out)
-            out.append(contentsOf: Array(",\"shape\":[".utf8))
-            out.append(contentsOf: Array(tensor.shape.map(String.init).joined(separator: ",").utf8))
-            out.append(contentsOf: Array("],\"data_offsets\":[".utf8))
-            out.append(contentsOf: Array("\(tensor.dataOffsets.lowerBound),\(tensor.dataOffsets.upperBound)]}".utf8))
+            writer.key(tensor.name)
+            writer.beginObject()
+            writer.key("dtype")
+            writer.string(tensor.dtype.rawValue)
+            writer.key("shape")
+            writer.beginArray()
+            for dimension in tensor.shape { writer.integer(dimension) }
+            writer.endArray()
+            writer.key("data_offsets")
+            writer.beginArray()
+            writer.integer(tensor.dataOffsets.lowerBound)
+            writer.integer(tensor.dataOffsets.upperBound)
+            writer.endArray()
+            writer.endObject()
         }
-        out.append(UInt8(ascii: "}"))
+        writer.endObject()
+        // serde_json's string escaping is JSONWriter's: `"`, `\`, short forms for
+        // \b \f \n \r \t, `\u00xx` for other control characters, the rest verbatim.
+        var out = writer.takeBytes()
         let padding = (8 - out.count % 8) % 8
         out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
         return out
-    }
-
-    /// A JSON string literal escaped as serde_json does: `"` and `\` escaped, the short
-    /// forms for \b \f \n \r \t, `\u00xx` (lowercase hex) for other control characters,
-    /// everything else (including `/` and non-ASCII UTF-8) verbatim.
-    static func appendJSONString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        let hex = Array("0123456789abcdef".utf8)
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [92, 34])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [92, 92])
-            case 0x08: out.append(contentsOf: [92, UInt8(ascii: "b")])
-            case 0x0C: out.append(contentsOf: [92, UInt8(ascii: "f")])
-            case 0x0A: out.append(contentsOf: [92, UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [92, UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [92, UInt8(ascii: "t")])
-            case 0..<0x20:
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }
 
@@ -78,11 +58,11 @@ extension SafeTensors {
     /// Parses and validates a JSON header: every entry well formed, byte counts matching
     /// shape times dtype size, tensors contiguous from offset 0 without gaps or overlaps.
     static func parseHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> ParsedHeader {
-        let json: HeaderJSON
+        let json: JSONValue
         do {
-            json = try HeaderJSON.parse(bytes)
-        } catch let error as HeaderJSON.ParseError {
-            throw SafeTensorsError.invalidHeader(path: path, reason: "not valid JSON: \(error)")
+            json = try JSONParser.parse(bytes)
+        } catch {
+            throw SafeTensorsError.invalidHeader(path: path, reason: "not valid JSON at byte \(error.offset) of the header: \(error.reason)")
         }
         guard case let .object(members) = json else {
             throw SafeTensorsError.invalidHeader(path: path, reason: "expected a JSON object at the top level")
@@ -122,11 +102,11 @@ extension SafeTensors {
         return ParsedHeader(tensors: tensors, metadata: metadata, dataSize: expectedBegin)
     }
 
-    private static func parseEntry(name: String, value: HeaderJSON, path: String) throws -> TensorInfo {
+    private static func parseEntry(name: String, value: JSONValue, path: String) throws -> TensorInfo {
         guard case let .object(fields) = value else {
             throw SafeTensorsError.invalidTensorEntry(path: path, tensor: name, reason: "expected an object")
         }
-        func field(_ key: String) -> HeaderJSON? { fields.first { $0.key == key }?.value }
+        func field(_ key: String) -> JSONValue? { fields[key] }
         guard case let .string(dtypeText)? = field("dtype") else {
             throw SafeTensorsError.invalidTensorEntry(path: path, tensor: name, reason: "missing string field 'dtype'")
         }
@@ -152,13 +132,13 @@ extension SafeTensors {
     }
 
     /// The value as non-negative integers, or nil if it is anything else.
-    private static func integerArray(_ value: HeaderJSON?) -> [Int]? {
+    private static func integerArray(_ value: JSONValue?) -> [Int]? {
         guard case let .array(items)? = value else { return nil }
         var result: [Int] = []
         result.reserveCapacity(items.count)
         for item in items {
-            guard case let .integer(number) = item, number >= 0 else { return nil }
-            result.append(number)
+            guard case let .number(.integer(number)) = item, number >= 0 else { return nil }
+            result.append(Int(number))
         }
         return result
     }

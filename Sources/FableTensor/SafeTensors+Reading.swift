@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 /// A safetensors file opened for reading: memory-mapped, header parsed and validated.

@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 /// Collects named tensors and writes them as one safetensors file.

@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 // Token arrays on disk: NumPy .npy (a one-dimensional little-endian unsigned array that
@@ -67,99 +68,6 @@ public enum TokenFileError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 }
 
-// MARK: - The .npy header
-
-/// Writes and reads the NumPy format's header for one-dimensional arrays.
-public enum NPYHeader {
-    /// The header size Fable writes: fixed, so the final count can be patched in place.
-    public static let writtenLength = 128
-
-    /// A version 1.0 header of exactly ``writtenLength`` bytes for `count` ids.
-    public static func make(dtype: TokenDType, count: Int) -> [UInt8] {
-        let dictionary = "{'descr': '\(dtype.numpyDescriptor)', 'fortran_order': False, 'shape': (\(count),), }"
-        let padding = writtenLength - 10 - dictionary.utf8.count - 1
-        precondition(padding >= 0, "npy header overflow")
-        var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
-        let headerLength = UInt16(writtenLength - 10)
-        bytes += [UInt8(headerLength & 0xFF), UInt8(headerLength >> 8)]
-        bytes += Array(dictionary.utf8) + [UInt8](repeating: 0x20, count: padding) + [0x0A]
-        return bytes
-    }
-
-    /// The parsed header of a .npy file: element type, element count and data offset.
-    public struct Parsed: Equatable, Sendable {
-        /// NumPy's descriptor, e.g. `<u2`.
-        public var descriptor: String
-        /// The number of elements (the product of the shape).
-        public var count: Int
-        /// Where the data starts.
-        public var dataOffset: Int
-        /// Bytes per element.
-        public var width: Int
-    }
-
-    /// Parses a .npy header from the start of a file.
-    public static func parse(_ bytes: [UInt8], path: String) throws -> Parsed {
-        func fail(_ offset: Int, _ expected: String) -> TokenFileError {
-            .malformedNPY(path: path, offset: offset, expected: expected)
-        }
-        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
-            throw fail(0, "the NumPy magic \\x93NUMPY")
-        }
-        let major = bytes[6]
-        var headerLength: Int
-        var start: Int
-        switch major {
-        case 1:
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-            start = 10
-        case 2, 3:
-            guard bytes.count >= 12 else { throw fail(8, "a 4-byte header length") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-            start = 12
-        default:
-            throw fail(6, "format version 1, 2 or 3")
-        }
-        guard bytes.count >= start + headerLength else { throw fail(start, "a header of \(headerLength) bytes") }
-        let text = String(decoding: bytes[start..<(start + headerLength)], as: UTF8.self)
-        guard let descriptor = value(of: "descr", in: text)?.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")) else {
-            throw fail(start, "a 'descr' entry in the header")
-        }
-        if let order = value(of: "fortran_order", in: text), order == "True" {
-            throw fail(start, "fortran_order False")
-        }
-        guard let shapeText = shape(in: text) else { throw fail(start, "a 'shape' tuple in the header") }
-        var count = 1
-        for part in shapeText.split(separator: ",") {
-            let trimmed = part.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            guard let dimension = Int(trimmed), dimension >= 0 else { throw fail(start, "integer dimensions in 'shape'") }
-            count *= dimension
-        }
-        let widths = ["<u2": 2, "<u4": 4, "<i4": 4, "<i8": 8, "<u8": 8, "|u1": 1, "<i2": 2]
-        guard let width = widths[descriptor] else {
-            throw fail(start, "an integer element type (<u2, <u4, <i4, <i8, <u8, <i2 or |u1), not \(descriptor)")
-        }
-        return Parsed(descriptor: descriptor, count: count, dataOffset: start + headerLength, width: width)
-    }
-
-    /// The text after `'key':` up to the next comma or closing brace.
-    private static func value(of key: String, in text: String) -> String? {
-        guard let range = text.range(of: "'\(key)':") else { return nil }
-        let rest = text[range.upperBound...]
-        let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
-        return rest[..<end].trimmingCharacters(in: .whitespaces)
-    }
-
-    /// The inside of the shape tuple.
-    private static func shape(in text: String) -> String? {
-        guard let range = text.range(of: "'shape':"),
-              let open = text[range.upperBound...].firstIndex(of: "("),
-              let close = text[open...].firstIndex(of: ")") else { return nil }
-        return String(text[text.index(after: open)..<close])
-    }
-}
-
 // MARK: - Reading ids
 
 /// Reads token ids from .npy, .bin or text files.
@@ -176,13 +84,26 @@ public enum TokenArrayReader {
         let bytes = [UInt8](data)
         switch TokenFileFormat(path: url.path) {
         case .npy:
-            let header = try NPYHeader.parse(Array(bytes.prefix(65_536 + 12)), path: url.path)
-            let needed = header.dataOffset + header.count * header.width
-            guard bytes.count >= needed else {
-                throw TokenFileError.malformedNPY(path: url.path, offset: bytes.count,
-                                                  expected: "\(header.count) elements of \(header.width) bytes (file is short)")
+            let header: NPYHeader
+            do {
+                header = try NPYHeader.parse(bytes, path: url.path)
+            } catch {
+                throw TokenFileError.malformedNPY(path: error.path, offset: error.offset, expected: error.expected)
             }
-            return decode(bytes, from: header.dataOffset, count: header.count, descriptor: header.descriptor)
+            let integerTypes: Set = ["|u1", "<u2", "<i2", "<u4", "<i4", "<u8", "<i8"]
+            guard integerTypes.contains(header.descr), let width = header.itemSize else {
+                throw TokenFileError.malformedNPY(path: url.path, offset: 0,
+                                                  expected: "an integer element type (<u2, <u4, <i4, <i8, <u8, <i2 or |u1), not \(header.descr)")
+            }
+            guard !header.fortranOrder || header.shape.count <= 1 else {
+                throw TokenFileError.malformedNPY(path: url.path, offset: 0, expected: "fortran_order False")
+            }
+            let count = header.elementCount
+            guard bytes.count - header.dataOffset >= count * width else {
+                throw TokenFileError.malformedNPY(path: url.path, offset: bytes.count,
+                                                  expected: "\(count) elements of \(width) bytes (file is short)")
+            }
+            return decode(bytes, from: header.dataOffset, count: count, descriptor: header.descr)
         case .bin:
             guard bytes.count % binDType.byteWidth == 0 else {
                 throw TokenFileError.malformedNPY(path: url.path, offset: bytes.count,

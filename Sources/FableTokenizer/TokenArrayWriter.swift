@@ -1,10 +1,12 @@
+import FableFormats
 import Foundation
 
 /// Writes token ids to a .npy or .bin file as they are produced.
 ///
-/// Ids go to a temporary file beside the destination, which ``finish()`` renames into
-/// place, so an interrupted run never leaves a half-written array under the final name.
-/// For .npy the header is written first with a placeholder count and patched at the end.
+/// Ids go to an ``AtomicFile`` writer (a temporary file beside the destination), which
+/// ``finish()`` flushes and renames into place, so an interrupted run never leaves a
+/// half-written array under the final name. For .npy the header is written first with a
+/// count of 0 and patched at the end (numpy's header has the same length for any count).
 public final class TokenArrayWriter {
     /// The destination.
     public let url: URL
@@ -15,8 +17,7 @@ public final class TokenArrayWriter {
     /// Ids written so far.
     public private(set) var count = 0
 
-    private let temporaryPath: String
-    private var descriptor: Int32
+    private let file: AtomicFile.Writer
     private var staging: [UInt8] = []
     private var finished = false
 
@@ -30,14 +31,12 @@ public final class TokenArrayWriter {
         self.url = url
         self.format = format
         self.dtype = dtype
-        let directory = url.deletingLastPathComponent().path
-        temporaryPath = (directory as NSString).appendingPathComponent(
-            ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        descriptor = open(temporaryPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard descriptor >= 0 else {
-            throw TokenFileError.io(path: url.path, reason: "cannot create a temporary file in \(directory) (\(String(cString: strerror(errno))))")
+        do {
+            file = try AtomicFile.Writer(url: url)
+        } catch {
+            throw TokenFileError.io(path: url.path, reason: error.reason)
         }
-        if format == .npy { try writeAll(NPYHeader.make(dtype: dtype, count: 0)) }
+        if format == .npy { try writeAll(NPYHeader.encode(descr: dtype.numpyDescriptor, shape: [0])) }
     }
 
     deinit {
@@ -68,46 +67,31 @@ public final class TokenArrayWriter {
     /// Completes the header, closes the file and renames it to ``url``.
     public func finish() throws {
         precondition(!finished, "finish() called twice")
-        if format == .npy {
-            let header = NPYHeader.make(dtype: dtype, count: count)
-            let written = header.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, header.count, 0) }
-            guard written == header.count else { throw failure("cannot write the .npy header") }
-        }
-        guard fsync(descriptor) == 0 || errno == EINVAL else { throw failure("cannot flush") }
-        close(descriptor)
-        descriptor = -1
-        guard rename(temporaryPath, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporaryPath)
-            finished = true
-            throw TokenFileError.io(path: url.path, reason: "cannot rename the finished file into place (\(reason))")
-        }
         finished = true
+        do {
+            if format == .npy {
+                let header = NPYHeader.encode(descr: dtype.numpyDescriptor, shape: [count])
+                precondition(header.count == NPYHeader.encode(descr: dtype.numpyDescriptor, shape: [0]).count,
+                             "numpy's 1-D header has room for any count")
+                try file.overwrite(header, at: 0)
+            }
+            try file.commit()
+        } catch {
+            throw TokenFileError.io(path: url.path, reason: error.reason)
+        }
     }
 
     /// Closes and deletes the temporary file.
     public func abort() {
-        if descriptor >= 0 { close(descriptor) }
-        descriptor = -1
-        unlink(temporaryPath)
+        file.discard()
         finished = true
     }
 
     private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let written = write(descriptor, raw.baseAddress! + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("cannot write")
-                }
-                offset += written
-            }
+        do {
+            try file.write(bytes)
+        } catch {
+            throw TokenFileError.io(path: url.path, reason: error.reason)
         }
-    }
-
-    private func failure(_ what: String) -> TokenFileError {
-        .io(path: url.path, reason: "\(what) (\(String(cString: strerror(errno))))")
     }
 }

@@ -7,6 +7,8 @@ public enum VocabularyFileError: Error, Equatable, Sendable, CustomStringConvert
     case io(path: String, reason: String)
     /// The file's content does not have the expected form.
     case malformed(path: String, line: Int, column: Int, expected: String)
+    /// vocab.json is not valid JSON (a duplicate key included).
+    case invalidJSON(path: String, line: Int, column: Int, reason: String)
     /// Two vocab.json entries have the same id.
     case duplicateID(path: String, id: Int, line: Int)
     /// vocab.json's ids do not cover 0..<count.
@@ -20,6 +22,8 @@ public enum VocabularyFileError: Error, Equatable, Sendable, CustomStringConvert
             return "\(path): \(reason)"
         case let .malformed(path, line, column, expected):
             return "\(path):\(line):\(column): expected \(expected)"
+        case let .invalidJSON(path, line, column, reason):
+            return "\(path):\(line):\(column): invalid JSON: \(reason)"
         case let .duplicateID(path, id, line):
             return "\(path):\(line): id \(id) is used by more than one token"
         case let .missingID(path, id, count):
@@ -27,19 +31,5 @@ public enum VocabularyFileError: Error, Equatable, Sendable, CustomStringConvert
         case let .unsupportedSpecialToken(token, reason):
             return "special token \(Vocabulary.readable(Array(token.utf8))): \(reason)"
         }
-    }
-}
-
-// MARK: - Locating an offset
-
-extension VocabularyFileError {
-    /// The 1-based line and byte column of `offset` in `bytes`.
-    static func lineAndColumn(of offset: Int, in bytes: UnsafeBufferPointer<UInt8>) -> (line: Int, column: Int) {
-        var line = 1, lineStart = 0
-        for index in 0..<min(offset, bytes.count) where bytes[index] == UInt8(ascii: "\n") {
-            line += 1
-            lineStart = index + 1
-        }
-        return (line, offset - lineStart + 1)
     }
 }

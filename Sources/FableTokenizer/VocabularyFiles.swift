@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 // A tokenizer directory holds:
@@ -68,7 +69,16 @@ extension Vocabulary {
             }
             keys.append(key)
         }
-        return VocabularyJSON.render(keys)
+        // One entry per line in id order, as Hugging Face writes it (Python's indent=2).
+        var writer = JSONWriter(style: .indented(2))
+        writer.beginObject()
+        for (id, key) in keys.enumerated() {
+            writer.key(key)
+            writer.integer(id)
+        }
+        writer.endObject()
+        writer.raw("\n")
+        return writer.text
     }
 
     /// The content of merges.txt, header line included.
@@ -96,12 +106,13 @@ extension Vocabulary {
         return out
     }
 
-    /// Writes `text` to a temporary file beside `url` and renames it into place.
+    /// Writes `text` through ``AtomicFile``: a temporary file beside `url`, flushed and
+    /// renamed into place.
     static func writeAtomically(_ text: String, to url: URL) throws {
         do {
-            try Data(text.utf8).write(to: url, options: .atomic)
+            try AtomicFile.write(text, to: url)
         } catch {
-            throw VocabularyFileError.io(path: url.path, reason: "cannot write (\(error.localizedDescription))")
+            throw VocabularyFileError.io(path: url.path, reason: "cannot write (\(error))")
         }
     }
 
@@ -147,28 +158,38 @@ extension Vocabulary {
     /// Reads vocab.json into tokens indexed by id.
     public static func readVocabJSON(_ url: URL, specialTokens: [String] = []) throws -> [[UInt8]] {
         let bytes = try readFile(url)
-        return try bytes.withUnsafeBufferPointer { buffer in
-            let entries: [VocabularyJSON.Entry]
+        return try bytes.withUnsafeBytes { buffer in
+            let members: [JSONParser.Member]
             do {
-                entries = try VocabularyJSON.parse(buffer)
-            } catch let failure as VocabularyJSON.Failure {
-                let at = VocabularyFileError.lineAndColumn(of: failure.offset, in: buffer)
-                throw VocabularyFileError.malformed(path: url.path, line: at.line, column: at.column, expected: failure.expected)
+                members = try JSONParser.parseMembers(buffer)
+            } catch let error as JSONParseError {
+                throw VocabularyFileError.invalidJSON(path: url.path, line: error.line, column: error.column, reason: error.reason)
             }
             let specials = Set(specialTokens)
-            var tokens = [[UInt8]?](repeating: nil, count: entries.count)
-            for entry in entries {
+            var tokens = [[UInt8]?](repeating: nil, count: members.count)
+            var ids: [Int] = []
+            ids.reserveCapacity(members.count)
+            for entry in members {
                 // Located only on failure: counting lines per entry would be quadratic.
-                var at: (line: Int, column: Int) { VocabularyFileError.lineAndColumn(of: entry.offset, in: buffer) }
-                guard entry.id < entries.count else {
-                    throw VocabularyFileError.missingID(path: url.path, id: firstMissingID(entries), count: entries.count)
+                var at: (line: Int, column: Int) { JSONParser.lineAndColumn(of: entry.keyOffset, in: buffer) }
+                guard case .number(.integer(let value)) = entry.value, value >= 0, value < Int64(Int32.max) else {
+                    throw VocabularyFileError.malformed(
+                        path: url.path, line: at.line, column: at.column,
+                        expected: "a non-negative integer token id below 2^31 for \(JSONWriter.quoted(entry.key)), found \(entry.value.jsonText)")
                 }
-                guard tokens[entry.id] == nil else {
-                    throw VocabularyFileError.duplicateID(path: url.path, id: entry.id, line: at.line)
+                ids.append(Int(value))
+            }
+            for (entry, id) in zip(members, ids) {
+                var at: (line: Int, column: Int) { JSONParser.lineAndColumn(of: entry.keyOffset, in: buffer) }
+                guard id < members.count else {
+                    throw VocabularyFileError.missingID(path: url.path, id: firstMissingID(ids), count: members.count)
+                }
+                guard tokens[id] == nil else {
+                    throw VocabularyFileError.duplicateID(path: url.path, id: id, line: at.line)
                 }
                 switch ByteLevel.decode(entry.key) {
                 case .success(let decoded):
-                    tokens[entry.id] = decoded
+                    tokens[id] = decoded
                 case .failure(let unmapped):
                     guard specials.contains(entry.key) else {
                         throw VocabularyFileError.malformed(
@@ -176,7 +197,7 @@ extension Vocabulary {
                             expected: "a token in the byte-to-unicode form; character \(unmapped.offset + 1) "
                                 + "(U+\(String(unmapped.scalar.value, radix: 16, uppercase: true))) is not one of its 256 characters")
                     }
-                    tokens[entry.id] = Array(entry.key.utf8)
+                    tokens[id] = Array(entry.key.utf8)
                 }
             }
             return tokens.map { $0! }
@@ -184,8 +205,8 @@ extension Vocabulary {
     }
 
     /// The smallest id in 0... that no entry uses.
-    private static func firstMissingID(_ entries: [VocabularyJSON.Entry]) -> Int {
-        let used = Set(entries.map(\.id))
+    private static func firstMissingID(_ ids: [Int]) -> Int {
+        let used = Set(ids)
         var id = 0
         while used.contains(id) { id += 1 }
         return id
@@ -222,7 +243,7 @@ extension Vocabulary {
     }
 
     private static func decodeMergeToken(_ utf8: ArraySlice<UInt8>, url: URL, line: Int, column: Int) throws -> [UInt8] {
-        guard let text = VocabularyJSON.decodeUTF8(Array(utf8)) else {
+        guard let text = JSONParser.validatedString(Array(utf8)) else {
             throw VocabularyFileError.malformed(path: url.path, line: line, column: column, expected: "valid UTF-8")
         }
         switch ByteLevel.decode(text) {
@@ -242,7 +263,7 @@ extension Vocabulary {
         for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let trimmed = line.last == 0x0D ? line.dropLast() : line
             if trimmed.isEmpty { continue }
-            guard let token = VocabularyJSON.decodeUTF8(Array(trimmed)) else {
+            guard let token = JSONParser.validatedString(Array(trimmed)) else {
                 throw VocabularyFileError.malformed(path: url.path, line: index + 1, column: 1, expected: "UTF-8 text")
             }
             tokens.append(token)

@@ -1,3 +1,4 @@
+import FableFormats
 import FableInterchange
 import FableModel
 import FableTestSupport
@@ -11,7 +12,7 @@ import Testing
     func tokens(_ count: Int, vocab: Int) throws -> TokenDataset {
         let url = try temporaryFolder("init").appendingPathComponent("tokens.npy")
         let ids = (0..<count).map { UInt16(($0 * 7 + $0 / 3) % vocab) }
-        var bytes = NpyHeader.encode(descr: "<u2", shape: [ids.count])
+        var bytes = NPYHeader.encode(descr: "<u2", shape: [ids.count])
         ids.withUnsafeBytes { bytes.append(contentsOf: $0) }
         try Data(bytes).write(to: url)
         return try TokenDataset(url: url)

@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 import Testing
 import FableTestSupport
@@ -21,9 +22,11 @@ struct TokenArrayFileTests {
         let bytes = [UInt8](try Data(contentsOf: url))
         // NumPy's format: magic, version 1.0, header length, header padded so data is aligned.
         #expect(Array(bytes[0..<8]) == [0x93] + Array("NUMPY".utf8) + [1, 0])
-        #expect(bytes.count == NPYHeader.writtenLength + ids.count * dtype.byteWidth)
+        #expect(bytes.count == 128 + ids.count * dtype.byteWidth)
         let header = try NPYHeader.parse(bytes, path: url.path)
-        #expect(header == NPYHeader.Parsed(descriptor: dtype.numpyDescriptor, count: 6, dataOffset: 128, width: dtype.byteWidth))
+        #expect(header == NPYHeader(descr: dtype.numpyDescriptor, shape: [6], dataOffset: 128))
+        // np.save's header: the dict, 21 - digits spare spaces, padding to 64 bytes, newline.
+        #expect(Array(bytes[0..<128]) == NPYHeader.encode(descr: dtype.numpyDescriptor, shape: [6]))
         #expect(String(decoding: bytes[10..<128], as: UTF8.self)
             == "{'descr': '\(dtype.numpyDescriptor)', 'fortran_order': False, 'shape': (6,), }"
             .padding(toLength: 117, withPad: " ", startingAt: 0) + "\n")
@@ -51,8 +54,11 @@ struct TokenArrayFileTests {
         #expect(throws: TokenFileError.unknownFormat(path: "/tmp/x.txt")) {
             try TokenArrayWriter(url: URL(fileURLWithPath: "/tmp/x.txt"), dtype: .uint16)
         }
-        #expect(throws: TokenFileError.malformedNPY(path: "f.npy", offset: 0, expected: "the NumPy magic \\x93NUMPY")) {
-            try NPYHeader.parse(Array("not numpy at all".utf8), path: "f.npy")
+        let notNumpy = Self.temporaryURL("f.npy")
+        try Data("not numpy at all".utf8).write(to: notNumpy)
+        defer { try? FileManager.default.removeItem(at: notNumpy) }
+        #expect(throws: TokenFileError.malformedNPY(path: notNumpy.path, offset: 0, expected: "the NumPy magic \\x93NUMPY (not an .npy file)")) {
+            try TokenArrayReader.read(notNumpy)
         }
         #expect(throws: TokenFileError.malformedIDText(path: "--ids", line: 2, text: "x")) {
             try TokenArrayReader.parseText("1 2\n3 x", path: "--ids")

@@ -106,9 +106,16 @@ struct VocabularyFilesTests {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = try write("{\n  \"a\": 0,\n  \"b\" 1\n}\n", "vocab.json", in: directory)
-        #expect(throws: VocabularyFileError.malformed(path: url.path, line: 3, column: 7, expected: "':' after a token string")) {
+        #expect(throws: VocabularyFileError.invalidJSON(path: url.path, line: 3, column: 7,
+                                                        reason: "unexpected '1', expected ':' after the key \"b\"")) {
             try Vocabulary.readVocabJSON(url)
         }
+        let duplicateKey = try write("{\n  \"a\": 0,\n  \"a\": 1\n}\n", "vocab.json", in: directory)
+        let duplicate = #expect(throws: VocabularyFileError.self) { try Vocabulary.readVocabJSON(duplicateKey) }
+        #expect(duplicate?.description == "\(duplicateKey.path):3:3: invalid JSON: duplicate key \"a\"")
+        let fractional = try write("{\"a\": 0.5}", "vocab.json", in: directory)
+        let notInteger = #expect(throws: VocabularyFileError.self) { try Vocabulary.readVocabJSON(fractional) }
+        #expect(notInteger?.description.hasPrefix("\(fractional.path):1:2: expected a non-negative integer token id") == true)
         let unmapped = try write("{\"a\": 0, \"a b\": 1}", "vocab.json", in: directory)
         let error = #expect(throws: VocabularyFileError.self) { try Vocabulary.readVocabJSON(unmapped) }
         #expect(error?.description.hasPrefix("\(unmapped.path):1:10: expected a token in the byte-to-unicode form") == true)

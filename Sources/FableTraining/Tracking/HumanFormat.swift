@@ -83,7 +83,8 @@ public enum HumanFormat {
 
     static func twoDigits(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
 
-    static func trimZeros(_ text: String) -> String {
+    /// Drops trailing zeros after a decimal point ("2.50" gives "2.5", "3.0" gives "3").
+    package static func trimZeros(_ text: String) -> String {
         guard text.contains(".") else { return text }
         var t = text
         while t.hasSuffix("0") { t.removeLast() }

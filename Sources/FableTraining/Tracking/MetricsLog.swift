@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 // The metrics.jsonl format: one JSON object per line, appended as training runs.
@@ -32,9 +33,9 @@ public struct MetricsRecord: Equatable, Sendable {
     /// Training throughput.
     public var tokensPerSecond: Double?
     /// Any other keys, kept as they were read.
-    public var extra: [String: JSONValue]
+    package var extra: [String: JSONValue]
 
-    public init(step: Int, tokens: Int? = nil, wallSeconds: Double? = nil, lr: Double? = nil,
+    package init(step: Int, tokens: Int? = nil, wallSeconds: Double? = nil, lr: Double? = nil,
                 trainLoss: Double? = nil, valLoss: Double? = nil, gradNorm: Double? = nil,
                 tokensPerSecond: Double? = nil, extra: [String: JSONValue] = [:]) {
         self.step = step
@@ -72,9 +73,9 @@ public struct MetricsEvent: Equatable, Sendable {
     /// The step at which it happened, when known.
     public var step: Int?
     /// Other keys of the line, e.g. `message`.
-    public var fields: [String: JSONValue]
+    package var fields: [String: JSONValue]
 
-    public init(_ name: String, step: Int? = nil, fields: [String: JSONValue] = [:]) {
+    package init(_ name: String, step: Int? = nil, fields: [String: JSONValue] = [:]) {
         self.name = name
         self.step = step
         self.fields = fields
@@ -110,18 +111,17 @@ extension MetricsEntry {
         func key(_ name: String) {
             if !first { out += "," }
             first = false
-            JSONValue.writeString(name, to: &out)
-            out += ":"
+            out += JSONWriter.quoted(name) + ":"
         }
         func number(_ name: String, _ value: Double?) {
             guard let value else { return }
             key(name)
-            out += JSONValue.numberText(value)
+            out += MetricsEntry.numberText(value)
         }
         func extras(_ members: [String: JSONValue], skipping reserved: Set<String>) {
             for name in members.keys.sorted() where !reserved.contains(name) {
                 key(name)
-                members[name]!.write(to: &out)
+                out += members[name]!.jsonText
             }
         }
         switch self {
@@ -136,11 +136,36 @@ extension MetricsEntry {
             number("tokens_per_second", r.tokensPerSecond)
             extras(r.extra, skipping: MetricsRecord.knownKeys.union(["event"]))
         case .event(let e):
-            key("event"); JSONValue.writeString(e.name, to: &out)
+            key("event"); out += JSONWriter.quoted(e.name)
             if let step = e.step { key("step"); out += String(step) }
             extras(e.fields, skipping: ["event", "step"])
         }
         return out + "}"
+    }
+
+    /// Integral values below 2^53 without a fraction (`3346`, as this file has always
+    /// held them), others as Python writes them (`0.0003`, `1e-05`, `NaN`).
+    static func numberText(_ x: Double) -> String {
+        if x.isFinite, x.rounded() == x, abs(x) < 9_007_199_254_740_992 { return String(Int64(x)) }
+        return JSONWriter.doubleText(x)
+    }
+}
+
+extension JSONValue {
+    /// The number, also from the strings `"NaN"`, `"Infinity"` and `"-Infinity"` that some
+    /// writers quote non-finite floats as; nil for anything else.
+    package var metricValue: Double? {
+        switch self {
+        case .number(let n): return n.doubleValue
+        case .string(let s):
+            switch s {
+            case "NaN", "nan": return .nan
+            case "Infinity", "inf": return .infinity
+            case "-Infinity", "-inf": return -.infinity
+            default: return nil
+            }
+        default: return nil
+        }
     }
 }
 
@@ -258,8 +283,8 @@ public struct MetricsLog: Sendable {
     static func entry(fromLine text: String, path: String, line: Int) throws -> MetricsEntry {
         let value: JSONValue
         do {
-            value = try JSONValue.parse(text)
-        } catch let error as JSONParseError {
+            value = try JSONValue.parse(text, options: .allowNonFiniteNumbers)
+        } catch {
             throw MetricsLogError.malformedLine(path: path, line: line,
                                                reason: "column \(error.column): \(error.reason)")
         }
@@ -277,7 +302,7 @@ public struct MetricsLog: Sendable {
         }
         func number(_ key: String) throws -> Double? {
             guard let v = members[key], v != .null else { return nil }
-            guard let x = v.doubleValue else { throw bad(key, "a number") }
+            guard let x = v.metricValue else { throw bad(key, "a number") }
             return x
         }
 
@@ -286,7 +311,7 @@ public struct MetricsLog: Sendable {
             var fields = members
             fields["event"] = nil
             fields["step"] = nil
-            return .event(MetricsEvent(name, step: try integer("step"), fields: fields))
+            return .event(MetricsEvent(name, step: try integer("step"), fields: fields.dictionary))
         }
         guard let step = try integer("step") else { throw bad("step", "a whole number") }
         var extra = members
@@ -295,6 +320,6 @@ public struct MetricsLog: Sendable {
             step: step, tokens: try integer("tokens"), wallSeconds: try number("wall_seconds"),
             lr: try number("lr"), trainLoss: try number("train_loss"), valLoss: try number("val_loss"),
             gradNorm: try number("grad_norm"), tokensPerSecond: try number("tokens_per_second"),
-            extra: extra))
+            extra: extra.dictionary))
     }
 }

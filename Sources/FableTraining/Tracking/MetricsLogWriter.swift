@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -149,20 +150,10 @@ public final class MetricsLogWriter: @unchecked Sendable {
     }
 
     static func writeAtomically(_ data: Data, to url: URL) throws {
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
         do {
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                let reason = String(cString: strerror(errno))
-                try? FileManager.default.removeItem(at: temporary)
-                throw MetricsLogError.writeFailed(path: url.path, reason: reason)
-            }
-        } catch let error as MetricsLogError {
-            throw error
+            try AtomicFile.write([UInt8](data), to: url)
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw MetricsLogError.writeFailed(path: url.path, reason: error.localizedDescription)
+            throw MetricsLogError.writeFailed(path: url.path, reason: error.reason)
         }
     }
 }

@@ -1,4 +1,6 @@
+import FableFormats
 import Foundation
+import FableTestSupport
 import Testing
 @testable import FableTraining
 

@@ -1,0 +1,125 @@
+import ArgumentParser
+import FableModel
+import FableTensor
+import FableTraining
+import FableWorkbench
+import Foundation
+
+extension TokenDataset.Element: ExpressibleByArgument {}
+
+/// What `fable train` and `fable sweep` share: opening the token files, printing the plan,
+/// running a trainer with a progress line and Ctrl-C handling, and the closing summary.
+enum TrainingRunner {
+    /// Opens a token file (fully validated: ids must fit Int32; the vocabulary is checked
+    /// by the config against the file's largest id).
+    static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
+        try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
+    }
+
+    /// Applies the config's thread count to the kernels.
+    static func applyThreads(_ config: TrainingConfig) {
+        Parallel.threadCount = config.threads ?? Parallel.defaultThreadCount()
+    }
+
+    /// The lines printed before training starts.
+    static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
+                     resumedAt step: Int = 0) -> [String] {
+        let m = config.model
+        let parameters = TransformerLM.parameterLayout(for: m).reduce(0) { $0 + $1.shape.reduce(1, *) }
+        var lines: [String] = []
+        lines.append("model:  \(HumanFormat.count(Double(parameters))) parameters (vocab \(m.vocabSize), context \(m.contextLength), "
+            + "d_model \(m.dModel), \(m.numLayers) layer\(m.numLayers == 1 ? "" : "s"), \(m.numHeads) heads, d_ff \(m.dFF))")
+        var data = "data:   train \(HumanFormat.count(Double(train.count))) tokens (\(train.url.lastPathComponent))"
+        if let val { data += ", val \(HumanFormat.count(Double(val.count))) tokens (\(val.url.lastPathComponent))" }
+        lines.append(data)
+        let o = config.optimizer
+        let schedule: String
+        switch config.schedule.kind {
+        case .constant: schedule = "constant"
+        case .cosine:
+            let minimum = config.schedule.minLR ?? o.lr * config.schedule.minLRRatio
+            schedule = "warmup \(config.schedule.warmupSteps), cosine to \(HumanFormat.compact(minimum))"
+        }
+        let optimizerName = o.kind == .muon ? "Muon (lr \(HumanFormat.compact(o.muonLR))) + AdamW" : o.kind.rawValue
+        lines.append("run:    \(config.totalSteps) steps x \(config.batchSize) x \(m.contextLength) = "
+            + "\(HumanFormat.count(Double(config.totalSteps * config.tokensPerStep))) tokens; "
+            + "\(optimizerName) lr \(HumanFormat.compact(o.lr)), \(schedule); \(Parallel.threadCount) threads")
+        if let out {
+            let what = step > 0 ? "resuming at step \(step)" : "config.json, metrics.jsonl, checkpoints/"
+            lines.append("out:    \(out.url.path) (\(what))")
+        }
+        return lines
+    }
+
+    /// Runs `trainer` into `directory` with a progress line and Ctrl-C handling.
+    /// - Parameter label: the progress line's name.
+    static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
+                    quiet: Bool) throws -> Trainer.RunResult {
+        let progress = TrainingProgress(
+            display: ProgressDisplay(total: trainer.totalSteps, label: label, unit: .items("steps"),
+                                     style: quiet ? .silent : .automatic),
+            totalSteps: trainer.totalSteps)
+        defer { progress.finish() }
+        let interrupt = InterruptSignal {
+            ProgressDisplay.writeStandardError("\nCtrl-C: stopping after this step and saving a checkpoint "
+                + "(press Ctrl-C again to quit without saving)\n")
+        }
+        defer { interrupt.cancel() }
+        return try trainer.run(in: directory, shouldStop: { interrupt.isRaised }, onEvent: progress.handle)
+    }
+
+    /// The lines printed after a run.
+    static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
+        var lines: [String] = []
+        let rate = result.timing.training > 0 ? Double(result.tokens) / result.wallSeconds : 0
+        switch result.outcome {
+        case .finished:
+            lines.append("finished \(result.step) steps (\(HumanFormat.count(Double(result.tokens))) tokens) in "
+                + "\(HumanFormat.duration(result.wallSeconds)), \(HumanFormat.count(rate)) tokens/s")
+        case .interrupted:
+            lines.append("interrupted after step \(result.step); continue with: fable train --resume \(directory.url.path)")
+        case .diverged(_, let message):
+            lines.append("diverged: \(message)")
+        }
+        if let loss = result.lastTrainLoss {
+            lines.append("train loss \(HumanFormat.fixed(loss, decimals: 4))")
+        }
+        if let e = result.lastEvaluation {
+            let scope = e.isFullSplit ? "full validation split" : "\(e.batches) validation batches"
+            lines.append("val loss \(HumanFormat.fixed(e.loss, decimals: 4)) (perplexity "
+                + "\(HumanFormat.significant(e.perplexity, digits: 4)), \(scope))")
+        }
+        let t = result.timing
+        let total = t.training + t.evaluation + t.checkpointing + t.logging
+        if total > 0 {
+            func percent(_ x: Double) -> String { HumanFormat.fixed(100 * x / total, decimals: 2) + "%" }
+            lines.append("time:   training \(percent(t.training)), evaluation \(percent(t.evaluation)), "
+                + "checkpoints \(percent(t.checkpointing)), logging \(percent(t.logging))")
+        }
+        if let checkpoint = result.lastCheckpoint {
+            lines.append("checkpoint: \(checkpoint.path)")
+        }
+        lines.append("metrics: \(directory.metricsURL.path)  (fable report \(directory.url.path))")
+        return lines
+    }
+}
+
+/// A command failure reported as its message alone (no usage text), exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+/// Prints lines and flushes standard output, so they appear before the progress line
+/// (standard error) even when both go to one pipe or file.
+func printNow(_ lines: [String]) {
+    for line in lines { print(line) }
+    fflush(stdout)
+}
+
+extension ProgressDisplay {
+    /// Writes text to standard error at once (safe from a signal handler's queue).
+    static func writeStandardError(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
