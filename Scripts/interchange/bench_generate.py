@@ -35,7 +35,8 @@ def main():
     prompt = llm.tokenize(args.prompt.encode(), add_bos=False, special=True)
     fable_rates, llama_rates, loads = [], [], []
     for round_ in range(args.rounds):
-        _, count, rate = fable_greedy(args.checkpoint, args.tokenizer, args.prompt, args.tokens, threads=args.threads)
+        _, count, rate = fable_greedy(args.checkpoint, args.tokenizer, args.prompt, args.tokens, threads=args.threads,
+                                       ignore_end_of_text=False)
         fable_rates.append(rate)
         out, llama_rate = llama_greedy(llm, prompt, args.tokens, eos=-1)
         llama_rates.append(llama_rate)

@@ -38,10 +38,13 @@ def fable_ids(tokenizer, text_file, out):
     return np.load(out).astype(np.int64).tolist()
 
 
-def fable_greedy(checkpoint, tokenizer, prompt, max_tokens, threads=None):
-    """Fable's greedy continuation: (text without the prompt, tokens generated, tokens/s)."""
+def fable_greedy(checkpoint, tokenizer, prompt, max_tokens, threads=None, ignore_end_of_text=True):
+    """Fable's greedy continuation of max_tokens tokens (by default going on after
+    <|endoftext|>): (text without the prompt, tokens generated, decode tokens/s)."""
     args = ["generate", "--checkpoint", checkpoint, "--tokenizer", tokenizer, "--prompt", prompt,
             "--max-tokens", max_tokens, "--temperature", 0, "--seed", 0, "--hide-prompt", "--stats"]
+    if ignore_end_of_text:
+        args.append("--ignore-end-of-text")
     if threads:
         args += ["--threads", threads]
     out, err = fable(*args)

@@ -5,7 +5,7 @@ For a Fable checkpoint and its tokenizer:
   2. AutoTokenizer (from the exported folder) must give exactly Fable's ids on a held-out text;
   3. AutoModelForCausalLM's logits on the first tokens of that text must be within 1e-4 of
      Fable's (`fable score --logits-out`), in float32;
-  4. greedy continuations of several prompts (64 tokens) must be identical;
+  4. greedy continuations of several prompts (64 tokens, on past <|endoftext|>) must be identical;
   5. `fable import --format hf` of the export must give back the checkpoint's weights bit for bit.
 
   python3 Scripts/interchange/verify_hf.py --checkpoint RUN/checkpoints/latest.safetensors \
@@ -68,16 +68,18 @@ def main():
     check(diff <= 1e-4, f"logits on {len(tokens)} held-out tokens: max |HF - Fable| = {diff:.2e} (limit 1e-4; "
           f"logits span {float(logits.min()):.1f}..{float(logits.max()):.1f})")
 
-    # Greedy generation.
+    # Greedy generation: argmax with the KV cache, on past <|endoftext|>, as fable does with --ignore-end-of-text.
     for prompt in PROMPTS:
         text_fable, count, _ = fable_greedy(args.checkpoint, args.tokenizer, prompt, args.new_tokens)
         ids = tokenizer(prompt, return_tensors="pt")["input_ids"]
+        out, past, step = [], None, ids
         with torch.no_grad():
-            out = model.generate(ids, max_new_tokens=args.new_tokens, do_sample=False)[0, ids.shape[1]:].tolist()
-        eos = config.eos_token_id
-        if eos in out:
-            out = out[:out.index(eos) + 1]
-        text_hf = tokenizer.decode([t for t in out if t != eos])
+            for _ in range(args.new_tokens):
+                result = model(input_ids=step, past_key_values=past, use_cache=True)
+                past = result.past_key_values
+                out.append(int(result.logits[0, -1].argmax()))
+                step = torch.tensor([[out[-1]]])
+        text_hf = tokenizer.decode(out)
         check(text_hf == text_fable and len(out) == count,
               f"greedy from {prompt!r}: {len(out)} tokens, identical text" if text_hf == text_fable
               else f"greedy from {prompt!r}: HF {text_hf!r} vs Fable {text_fable!r}")
