@@ -10,14 +10,19 @@ import PackageDescription
 // FableTokenizer needs no tensors; FableStories needs only FableTensor's random generator.
 // FableTokenizer and FableTensor rest on FableFormats, the one home of shared file formats.
 // Library targets carry no unsafe flags so other packages can depend on them.
+/// Swift 6 language mode (full data-race checking): every target opts in.
+let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+
 let package = Package(
     name: "Fable",
-    platforms: [.macOS(.v14)],
+    // macOS 15: Mutex and Atomic from the Synchronization module guard the few globals.
+    platforms: [.macOS(.v15)],
     products: [
         .library(name: "FableTokenizer", targets: ["FableTokenizer"]),
         .library(name: "FableTensor", targets: ["FableTensor"]),
         .library(name: "FableModel", targets: ["FableModel"]),
         .library(name: "FableTraining", targets: ["FableTraining"]),
+        .library(name: "FableDistributed", targets: ["FableDistributed"]),
         .library(name: "FableStories", targets: ["FableStories"]),
         .library(name: "FableReports", targets: ["FableReports"]),
         // --- interchange (issue 19) ---
@@ -37,70 +42,99 @@ let package = Package(
         .target(name: "FableFormats", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "FableFormatsTests", dependencies: ["FableFormats", "FableTestSupport"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            swiftSettings: swift6
         ),
         // --- end FableFormats
         .target(
             name: "FableTokenizer",
-            dependencies: ["FableFormats", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["FableFormats", .product(name: "HeapModule", package: "swift-collections")],
+            swiftSettings: swift6
         ),
-        .target(name: "FableTensor", dependencies: ["FableFormats"]),
-        .target(name: "FableModel", dependencies: ["FableTensor"]),
-        .target(name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats"]),
+        .target(name: "FableTensor", dependencies: ["FableFormats"], swiftSettings: swift6),
+        .target(name: "FableModel", dependencies: ["FableTensor"], swiftSettings: swift6),
+        .target(
+            name: "FableTraining", dependencies: ["FableModel", "FableTensor", "FableFormats", "FableDistributed"],
+            swiftSettings: swift6
+        ),
         // --- Layout (issue 15): corpus, reports, orchestration and commands in their own targets.
-        .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"]),
-        .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"]),
+        .target(name: "FableStories", dependencies: ["FableTensor", "FableFormats"], swiftSettings: swift6),
+        .target(name: "FableReports", dependencies: ["FableTraining", "FableFormats"], swiftSettings: swift6),
         .target(
             name: "FableWorkbench",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports", "FableFormats",
-            ]
+                "FableDistributed",
+            ],
+            swiftSettings: swift6
         ),
         .target(
             name: "FableCLI",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
-                "FableWorkbench", "FableFormats", "FableInterchange",
+                "FableWorkbench", "FableFormats", "FableDistributed", "FableInterchange",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
-        .executableTarget(name: "fable", dependencies: ["FableCLI"]),
+        .executableTarget(name: "fable", dependencies: ["FableCLI"], swiftSettings: swift6),
         // --- end layout block.
         // --- interchange (issue 19): export to Hugging Face transformers and llama.cpp (GGUF), import back ---
         .target(
             name: "FableInterchange",
             dependencies: ["FableTraining", "FableModel", "FableTensor", "FableTokenizer", "FableFormats"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            swiftSettings: swift6
         ),
         .testTarget(
             name: "FableInterchangeTests",
             dependencies: ["FableInterchange", "FableTraining", "FableModel", "FableTensor", "FableTokenizer", "FableFormats", "FableTestSupport"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            swiftSettings: swift6
         ),
         // --- end interchange ---
         // Locates ../shared and Tests/Fixtures for every test target.
-        .target(name: "FableTestSupport", path: "Tests/FableTestSupport"),
-        .testTarget(name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableFormats", "FableTestSupport"]),
-        .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"]),
-        .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"]),
-        .testTarget(name: "FableTrainingTests", dependencies: ["FableTraining", "FableFormats", "FableTestSupport"]),
+        .target(name: "FableTestSupport", path: "Tests/FableTestSupport", swiftSettings: swift6),
+        .testTarget(
+            name: "FableTokenizerTests", dependencies: ["FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
+        .testTarget(name: "FableTensorTests", dependencies: ["FableTensor", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(name: "FableModelTests", dependencies: ["FableModel", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableTrainingTests", dependencies: ["FableTraining", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
         // --- Layout (issue 15) test targets.
-        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"]),
-        .testTarget(name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableFormats", "FableTestSupport"]),
+        .testTarget(name: "FableStoriesTests", dependencies: ["FableStories", "FableTestSupport"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableReportsTests", dependencies: ["FableReports", "FableTraining", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
         .testTarget(
             name: "FableWorkbenchTests",
-            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableFormats", "FableTestSupport"]
+            dependencies: ["FableWorkbench", "FableTraining", "FableModel", "FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
         ),
         .testTarget(
             name: "FableCLITests",
             dependencies: [
                 "FableCLI", "FableWorkbench", "FableTraining", "FableTestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            swiftSettings: swift6
         ),
         // --- end layout block.
+
+        // MARK: Distributed training (issue 17): MPI loaded at run time with dlopen.
+        // FableTraining's data-parallel trainer uses it; Swift 6 mode (it compiles cleanly).
+        .target(
+            name: "FableDistributed", dependencies: ["FableTensor"], swiftSettings: swift6),
+        .testTarget(
+            name: "FableDistributedTests",
+            dependencies: ["FableDistributed", "FableTraining", "FableTestSupport"], swiftSettings: swift6),
+        // MARK: end of distributed training
     ],
-    // Swift 5 mode: the kernels hand raw pointers to worker threads, which Swift 6's
-    // strict Sendable checking rejects without adding safety here.
+    // The package default stays Swift 5 so a target someone adds builds before it is checked;
+    // every target here opts in to Swift 6 with `swift6`. None needs Swift 5: the kernels'
+    // worker threads get raw pointers through one checked-by-hand wrapper
+    // (Parallel.concurrentPerform; ConcurrentPerform.swift in FableTokenizer).
     swiftLanguageModes: [.v5]
 )

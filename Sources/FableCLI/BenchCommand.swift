@@ -12,6 +12,7 @@ struct BenchCommand: ParsableCommand {
             BenchTrainStep.self,
             BenchOptimizer.self,
             BenchGenerate.self,
+            BenchAllreduce.self,
         ]
     )
 }

@@ -67,7 +67,10 @@ struct BenchGenerate: ParsableCommand {
 
     func run() throws {
         Parallel.threadCount = threads
-        TransformerLM.matrixVectorRowLimit = matrixVectorRows
+        try TransformerLM.withMatrixVectorRowLimit(matrixVectorRows) { try measure() }
+    }
+
+    private func measure() throws {
         let (name, config) = model.isEmpty
             ? ("tinystories-17m", try ModelConfig.preset(named: "tinystories-17m")) : try model.resolve()
         guard promptTokens + newTokens <= config.contextLength else {

@@ -2,7 +2,6 @@ import ArgumentParser
 import FableModel
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// `fable bench model`: tokens per second of the Transformer's forward and backward pass.

@@ -2,7 +2,6 @@ import ArgumentParser
 import FableFormats
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// `fable bench optimizer`: optimizer steps, gradient clipping and batch sampling at the

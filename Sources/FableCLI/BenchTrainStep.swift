@@ -96,7 +96,7 @@ struct BenchTrainStep: ParsableCommand {
                 }
                 print(line)
             }
-            fflush(stdout)
+            fflush(nil)
         }
         if overhead { try measureOverhead(modelConfig, name: selection.0, data: data) }
     }

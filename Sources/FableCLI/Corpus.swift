@@ -1,7 +1,5 @@
 import ArgumentParser
 import FableStories
-import FableTraining
-import FableWorkbench
 import Foundation
 
 /// `fable corpus`: writes Fable's built-in corpus of generated children's stories.

@@ -181,29 +181,9 @@ struct Generate: ParsableCommand {
         return text
     }
 
-    /// The tokenizer from --tokenizer, else from the checkpoint's reference (as given, or
-    /// relative to the checkpoint's folder).
+    /// The tokenizer from --tokenizer, else the one the checkpoint names.
     func loadTokenizer(reference: String?) throws -> Tokenizer {
-        if let tokenizer {
-            return try openTokenizer(URL(fileURLWithPath: tokenizer))
-        }
-        guard let reference else { throw GenerateError.noTokenizer(checkpoint: checkpoint, reference: nil) }
-        let candidates = [
-            URL(fileURLWithPath: reference),
-            URL(fileURLWithPath: checkpoint).deletingLastPathComponent().appendingPathComponent(reference),
-        ]
-        for url in candidates where directoryExists(url) { return try openTokenizer(url) }
-        throw GenerateError.noTokenizer(checkpoint: checkpoint, reference: reference)
-    }
-
-    private func openTokenizer(_ url: URL) throws -> Tokenizer {
-        guard directoryExists(url) else { throw GenerateError.tokenizerMissing(path: url.path) }
-        return try Tokenizer.load(from: url)
-    }
-
-    private func directoryExists(_ url: URL) -> Bool {
-        var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        try CheckpointTokenizer.load(explicit: tokenizer, reference: reference, checkpoint: checkpoint)
     }
 
     // MARK: - Output
@@ -222,8 +202,6 @@ struct Generate: ParsableCommand {
 enum GenerateError: Error, CustomStringConvertible {
     case vocabularyMismatch(tokenizer: Int, model: Int)
     case emptyPromptWithoutEndOfText
-    case noTokenizer(checkpoint: String, reference: String?)
-    case tokenizerMissing(path: String)
 
     var description: String {
         switch self {
@@ -231,13 +209,6 @@ enum GenerateError: Error, CustomStringConvertible {
             return "the tokenizer has \(tokenizer) tokens but the model's vocab_size is \(model): they were not trained together (check --tokenizer)"
         case .emptyPromptWithoutEndOfText:
             return "the prompt is empty and the tokenizer has no <|endoftext|> token to start from; give --prompt TEXT"
-        case let .noTokenizer(checkpoint, reference):
-            if let reference {
-                return "\(checkpoint) names tokenizer '\(reference)', which is not a folder here; give --tokenizer DIR"
-            }
-            return "\(checkpoint) names no tokenizer; give --tokenizer DIR"
-        case let .tokenizerMissing(path):
-            return "--tokenizer \(path): no such folder (expected vocab.json and merges.txt inside)"
         }
     }
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FableReports
 import FableTraining
-import FableWorkbench
 import Foundation
 
 extension ReportMetric: ExpressibleByArgument {}

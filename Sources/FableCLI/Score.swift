@@ -3,6 +3,7 @@ import FableModel
 import FableTensor
 import FableTokenizer
 import FableTraining
+import FableWorkbench
 import Foundation
 
 /// `fable score`: how well a model predicts a text (loss, perplexity), and its raw logits

@@ -93,9 +93,11 @@ struct TokenizerEncode: ParsableCommand {
     /// On Ctrl-C or SIGTERM, deletes this process's temporary output file (the finished
     /// file only ever appears by rename) and exits with status 130. The signal is caught by
     /// ``InterruptSignal`` (a real handler; the clean-up runs on a background queue).
-    static func removePartialOutputOnInterrupt(_ output: URL, exit: @escaping @Sendable () -> Void = { Foundation.exit(130) })
-        -> InterruptSignal {
-        InterruptSignal(signals: [SIGINT, SIGTERM]) {
+    static func removePartialOutputOnInterrupt(
+        _ output: URL, secondSignalTerminates: Bool = true,
+        exit: @escaping @Sendable () -> Void = { Foundation.exit(130) }
+    ) -> InterruptSignal {
+        InterruptSignal(signals: [SIGINT, SIGTERM], secondSignalTerminates: secondSignalTerminates) {
             removePartialOutput(output)
             FileHandle.standardError.write(Data("\ninterrupted: \(output.path) was not written\n".utf8))
             exit()

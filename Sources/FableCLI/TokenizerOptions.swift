@@ -1,5 +1,6 @@
 import ArgumentParser
 import FableTokenizer
+import FableWorkbench
 import Foundation
 
 /// The options that pick a tokenizer: a tokenizer directory, or GPT-2 style vocab.json and
@@ -36,7 +37,7 @@ struct TokenizerOptions: ParsableArguments {
         if let directory = tokenizer {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ValidationError("--tokenizer \(directory): not a directory (expected vocab.json and merges.txt inside)")
+                throw CommandFailure("--tokenizer \(directory): not a directory (expected vocab.json and merges.txt inside)")
             }
             return try Tokenizer.load(from: URL(fileURLWithPath: directory))
         }

@@ -1,8 +1,11 @@
 import ArgumentParser
+import FableDistributed
 import FableTensor
 import FableTraining
 import FableWorkbench
 import Foundation
+
+extension TokenDataset.Element: ExpressibleByArgument {}
 
 /// `fable train`: trains a Transformer LM on token files, with metrics and checkpoints.
 struct Train: ParsableCommand {
@@ -17,6 +20,10 @@ struct Train: ParsableCommand {
                   --train train.npy --val val.npy --out runs/small
 
             `--dry-run` prints the resolved config: every key --set accepts.
+
+            Under `mpirun -np N` or `srun`, N processes train one model (data parallel, MPI \
+            loaded at run time; FABLE_MPI names the library): the global batch is \
+            batch_size x grad_accum_steps x N and rank 0 writes the run's files.
 
             RUN_DIR receives config.json (every setting), metrics.jsonl (one line per log \
             interval) and checkpoints/ (step_NNNNNN.safetensors and latest.safetensors). \
@@ -92,11 +99,31 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        let communicator: Communicator
+        do { communicator = try Communicator.connect() } catch { throw CommandFailure("\(error)") }
+        guard communicator.isDistributed else {
+            try train(communicator)
+            return
+        }
+        // A rank that fails ends the whole job (MPI_Abort) with its message, so no rank
+        // waits forever in a collective; outcomes every rank agrees on end normally.
+        do {
+            try train(communicator)
+        } catch let code as ExitCode {
+            communicator.finalize()
+            throw code
+        } catch {
+            communicator.abort(code: 1, message: "error: \(error)")
+        }
+        communicator.finalize()
+    }
+
+    private func train(_ communicator: Communicator) throws {
         var sets = try overrides.map { try ConfigOverride(parsing: $0) }
         if let threads { sets.append(ConfigOverride(key: "threads", value: String(threads))) }
 
         if let resume {
-            try resumeRun(RunDirectory(URL(fileURLWithPath: resume)), sets: sets)
+            try resumeRun(RunDirectory(URL(fileURLWithPath: resume)), sets: sets, communicator: communicator)
             return
         }
         var resolved: TrainingConfig
@@ -114,14 +141,18 @@ struct Train: ParsableCommand {
         let trainData = try TrainingRunner.openDataset(train!, dtype: dtype)
         let valData = try val.map { try TrainingRunner.openDataset($0, dtype: dtype) }
         let directory = RunDirectory(URL(fileURLWithPath: out!))
-        if directory.holdsRun { throw TrainerError.runExists(path: directory.url.path) }
-        let trainer = try Trainer(config: resolved, train: trainData, val: valData)
+        if communicator.isRoot && directory.holdsRun { throw TrainerError.runExists(path: directory.url.path) }
+        let trainer = try Trainer(config: resolved, train: trainData, val: valData, communicator: communicator)
         if let initFrom {
+            // Every rank reads the same file, so replicas start equal.
             try trainer.initializeWeights(from: URL(fileURLWithPath: initFrom))
-            printNow(["init      weights from \(initFrom) (fresh optimizer state and schedule)"])
+            if communicator.isRoot { printNow(["init      weights from \(initFrom) (fresh optimizer state and schedule)"]) }
         }
-        printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory))
-        try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory)
+        if communicator.isRoot {
+            printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, communicator: communicator))
+            if let line = TrainingRunner.shardingLine(trainer) { printNow([line]) }
+        }
+        try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory, communicator: communicator)
     }
 
     /// `config` with the model (and, when the config names none, the tokenizer) of the
@@ -146,9 +177,11 @@ struct Train: ParsableCommand {
     static let resumableKeys: Set<String> = [
         "steps", "max_tokens", "eval_interval", "eval_batches", "full_eval", "checkpoint_interval",
         "keep_checkpoints", "log_interval", "threads", "tokenizer",
+        // A different rank count changes the global batch; grad_accum_steps can restore it.
+        "grad_accum_steps", "bucket_mb", "overlap_communication", "shard_optimizer",
     ]
 
-    private func resumeRun(_ directory: RunDirectory, sets: [ConfigOverride]) throws {
+    private func resumeRun(_ directory: RunDirectory, sets: [ConfigOverride], communicator: Communicator) throws {
         for set in sets where !Self.resumableKeys.contains(set.key) {
             throw CommandFailure("--set \(set.key) cannot change when resuming (it would change the steps already "
                 + "taken); resumable settings: \(Self.resumableKeys.sorted().joined(separator: ", "))")
@@ -173,18 +206,27 @@ struct Train: ParsableCommand {
         }
         let trainData = try TrainingRunner.openDataset(trainPath, dtype: dtype)
         let valData = try valPath.map { try TrainingRunner.openDataset($0, dtype: dtype) }
-        let trainer = try Trainer(config: resolved, train: trainData, val: valData)
+        let trainer = try Trainer(config: resolved, train: trainData, val: valData, communicator: communicator)
         let restored = try trainer.restore(from: checkpoint)
-        if let saved = Trainer.threadCount(of: restored), saved != Parallel.threadCount {
+        if communicator.isRoot, let saved = Trainer.threadCount(of: restored), saved != Parallel.threadCount {
             print("note: the checkpoint was written with \(saved) threads and this session uses \(Parallel.threadCount); "
                 + "results will not be bit-identical to an uninterrupted run (use --threads \(saved))")
         }
-        printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, resumedAt: trainer.step))
+        if communicator.isRoot {
+            printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, resumedAt: trainer.step,
+                                         communicator: communicator))
+            if let line = TrainingRunner.shardingLine(trainer) { printNow([line]) }
+            if let saved = Trainer.rankCount(of: restored), saved != communicator.size {
+                print("note: the checkpoint was written by \(saved) rank\(saved == 1 ? "" : "s") and this job has \(communicator.size); "
+                    + "the global batch is now \(trainer.config.batchSize * trainer.config.gradAccumSteps * communicator.size) "
+                    + "sequences (keep it with --set grad_accum_steps=N)")
+            }
+        }
         if trainer.isFinished {
-            print("the run already finished all \(trainer.totalSteps) steps; extend it with --set steps=N")
+            if communicator.isRoot { print("the run already finished all \(trainer.totalSteps) steps; extend it with --set steps=N") }
             return
         }
-        try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory)
+        try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory, communicator: communicator)
     }
 
     private func dryRunCheck(_ resolved: TrainingConfig) throws {
@@ -197,8 +239,8 @@ struct Train: ParsableCommand {
         print(String(decoding: resolved.jsonData(), as: UTF8.self))
     }
 
-    private func finish(_ result: Trainer.RunResult, directory: RunDirectory) throws {
-        printNow(TrainingRunner.summary(result, directory: directory))
+    private func finish(_ result: Trainer.RunResult, directory: RunDirectory, communicator: Communicator) throws {
+        if communicator.isRoot { printNow(TrainingRunner.summary(result, directory: directory)) }
         switch result.outcome {
         case .finished: return
         case .interrupted: throw ExitCode(130)

@@ -81,10 +81,13 @@ package struct JSONParser {
         parser.skipByteOrderMark()
         parser.skipWhitespace()
         guard parser.current == UInt8(ascii: "{") else { throw parser.error("unexpected \(parser.found()), expected '{' opening an object") }
+        // A guess from the size (vocab.json entries average ~21 bytes) saves regrowing.
         var members: [Member] = []
-        var seen = Set<String>()
+        let expectedCount = min(bytes.count / 16, 1 << 20)
+        members.reserveCapacity(expectedCount)
+        var seen = JSONKeySet(expectedCount: expectedCount)
         try parser.parseObjectBody { key, value, offset in
-            guard seen.insert(key).inserted else { return false }
+            guard seen.insert(key) else { return false }
             members.append(Member(key: key, value: value, keyOffset: offset))
             return true
         }
@@ -208,7 +211,35 @@ package struct JSONParser {
 
     // MARK: Strings
 
+    /// Reads a string. Most strings hold no escape: they are scanned once (quote, escape,
+    /// control character, any non-ASCII byte) and made from the file's bytes in one go.
     private mutating func parseString() throws(JSONParseError) -> String {
+        let start = position
+        var index = position + 1  // after the opening quote
+        var orOfBytes: UInt8 = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") {
+                let run = UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<index])
+                // ASCII needs no validation; anything else is checked before it is used.
+                if orOfBytes < 0x80 {
+                    position = index + 1
+                    return String(decoding: run, as: UTF8.self)
+                }
+                guard let text = Self.validatedString(run) else { throw error("string is not valid UTF-8") }
+                position = index + 1
+                return text
+            }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+            orOfBytes |= byte
+            index += 1
+        }
+        // Escapes, control characters and unterminated strings are read (or reported) by
+        // the general loop from the start.
+        return try parseEscapedString()
+    }
+
+    private mutating func parseEscapedString() throws(JSONParseError) -> String {
         let start = position
         position += 1  // opening quote
         var utf8: [UInt8] = []
@@ -220,7 +251,8 @@ package struct JSONParser {
             }
             if byte == UInt8(ascii: "\"") {
                 utf8.append(contentsOf: bytes[runStart..<position])
-                guard let text = Self.validatedString(utf8) else {
+                let text = utf8.withUnsafeBytes { Self.validatedString($0) }
+                guard let text else {
                     position = start
                     throw error("string is not valid UTF-8")
                 }
@@ -229,6 +261,7 @@ package struct JSONParser {
             }
             if byte < 0x20 { throw error("control character 0x\(String(byte, radix: 16)) inside a string (escape it as \\u00XX)") }
             if byte != UInt8(ascii: "\\") { position += 1; continue }
+            if utf8.isEmpty { utf8.reserveCapacity(2 * (position - runStart) + 16) }
             utf8.append(contentsOf: bytes[runStart..<position])
             try parseEscape(into: &utf8)
             runStart = position
@@ -298,16 +331,40 @@ package struct JSONParser {
 
     /// The string for `utf8`, or nil when it is not valid UTF-8.
     package static func validatedString(_ utf8: [UInt8]) -> String? {
-        if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
-        var iterator = utf8.makeIterator()
-        var decoder = UTF8()
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return String(decoding: utf8, as: UTF8.self)
-            case .error: return nil
+        utf8.withUnsafeBytes { validatedString($0) }
+    }
+
+    /// The string for the UTF-8 bytes `utf8`, or nil when they are not valid UTF-8.
+    package static func validatedString(_ utf8: UnsafeRawBufferPointer) -> String? {
+        isValidUTF8(utf8) ? String(decoding: utf8, as: UTF8.self) : nil
+    }
+
+    /// Whether `b` is well-formed UTF-8 (Unicode 15 table 3-7: no overlong forms, no
+    /// surrogates, nothing above U+10FFFF). Inline here: `String(validating:)` is generic
+    /// and cost a metadata lookup per string.
+    private static func isValidUTF8(_ b: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        let n = b.count
+        while i < n {
+            let lead = b[i]
+            if lead < 0x80 { i += 1; continue }
+            let length: Int
+            var low: UInt8 = 0x80, high: UInt8 = 0xBF  // range of the second byte
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0...0xEF:
+                length = 3
+                if lead == 0xE0 { low = 0xA0 } else if lead == 0xED { high = 0x9F }
+            case 0xF0...0xF4:
+                length = 4
+                if lead == 0xF0 { low = 0x90 } else if lead == 0xF4 { high = 0x8F }
+            default: return false
             }
+            guard i + length <= n, b[i + 1] >= low, b[i + 1] <= high else { return false }
+            for k in 2..<length where b[i + k] & 0xC0 != 0x80 { return false }
+            i += length
         }
+        return true
     }
 
     // MARK: Numbers
@@ -344,10 +401,11 @@ package struct JSONParser {
             while let byte = current, Self.isDigit(byte) { position += 1 }
             if position == exponent { throw error("expected a digit in the exponent") }
         }
+        if isInteger, let value = Self.exactInteger(bytes[digitsStart..<position], negative: digitsStart > start) {
+            return value
+        }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
         if isInteger {
-            if let value = Int64(text) { return .integer(value) }
-            if let value = UInt64(text) { return .unsigned(value) }
             position = start
             throw error("integer \(text) does not fit in 64 bits")
         }
@@ -356,6 +414,21 @@ package struct JSONParser {
             throw error("number \(text) is out of the range of a double")
         }
         return .double(value)
+    }
+
+    /// The integer of decimal `digits` (with a minus sign before them when `negative`),
+    /// exact over Int64 and, when positive, UInt64; nil when it does not fit.
+    private static func exactInteger(_ digits: Slice<UnsafeRawBufferPointer>, negative: Bool) -> JSONNumber? {
+        var magnitude: UInt64 = 0
+        for byte in digits {
+            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte &- UInt8(ascii: "0")))
+            if overflow1 || overflow2 { return nil }
+            magnitude = sum
+        }
+        if !negative { return magnitude <= UInt64(Int64.max) ? .integer(Int64(magnitude)) : .unsigned(magnitude) }
+        if magnitude <= UInt64(Int64.max) { return .integer(-Int64(magnitude)) }
+        return magnitude == UInt64(Int64.max) + 1 ? .integer(.min) : nil
     }
 
     private static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
@@ -386,8 +459,9 @@ package struct JSONParser {
         try expectWord(word)
     }
 
-    private mutating func expectByte(_ ascii: Unicode.Scalar, _ context: String) throws(JSONParseError) {
-        guard current == UInt8(ascii: ascii) else { throw error("unexpected \(found()), expected '\(ascii)' \(context)") }
+    /// `context` is built only on failure (it may quote a key).
+    private mutating func expectByte(_ ascii: Unicode.Scalar, _ context: @autoclosure () -> String) throws(JSONParseError) {
+        guard current == UInt8(ascii: ascii) else { throw error("unexpected \(found()), expected '\(ascii)' \(context())") }
         position += 1
     }
 

@@ -145,15 +145,16 @@ package enum JSONNumber: Equatable, Sendable, ExpressibleByIntegerLiteral, Expre
 
 /// The members of a JSON object in the order they were read or added, with keys unique.
 ///
-/// Reads by key are hash lookups; setting a new key appends it, setting an existing key
-/// replaces its value in place, setting nil removes it. Two objects are equal when they
+/// Reads by key are hash lookups on the key's UTF-8 bytes (code points, as RFC 8259
+/// compares keys, not Swift's canonical equivalence); setting a new key appends it,
+/// setting an existing key replaces its value in place, setting nil removes it. Two objects are equal when they
 /// hold the same keys with equal values, in any order (RFC 8259 objects are unordered).
 package struct JSONObject: Equatable, Sendable, RandomAccessCollection, ExpressibleByDictionaryLiteral {
     /// One key and its value.
     package typealias Element = (key: String, value: JSONValue)
 
     private var storage: [Element] = []
-    private var positions: [String: Int] = [:]
+    private var positions: [JSONKey: Int] = [:]
 
     /// An empty object.
     package init() {}
@@ -177,18 +178,18 @@ package struct JSONObject: Equatable, Sendable, RandomAccessCollection, Expressi
 
     /// The value for `key`; setting nil removes the key.
     package subscript(key: String) -> JSONValue? {
-        get { positions[key].map { storage[$0].value } }
+        get { positions[JSONKey(key)].map { storage[$0].value } }
         set {
-            if let index = positions[key] {
+            if let index = positions[JSONKey(key)] {
                 if let newValue {
                     storage[index].value = newValue
                 } else {
                     storage.remove(at: index)
-                    positions[key] = nil
-                    for i in index..<storage.count { positions[storage[i].key] = i }
+                    positions[JSONKey(key)] = nil
+                    for i in index..<storage.count { positions[JSONKey(storage[i].key)] = i }
                 }
             } else if let newValue {
-                positions[key] = storage.count
+                positions[JSONKey(key)] = storage.count
                 storage.append((key, newValue))
             }
         }
@@ -197,9 +198,16 @@ package struct JSONObject: Equatable, Sendable, RandomAccessCollection, Expressi
     /// Appends a member whose key is not present yet; returns false (and changes nothing)
     /// when it is. The parser uses this to reject duplicate keys.
     package mutating func appendIfAbsent(_ key: String, _ value: JSONValue) -> Bool {
-        guard positions[key] == nil else { return false }
-        positions[key] = storage.count
-        storage.append((key, value))
+        // One hash lookup through the dictionary's in-place access.
+        let index = storage.count
+        let inserted = Self.fillIfEmpty(&positions[JSONKey(key)], with: index)
+        if inserted { storage.append((key, value)) }
+        return inserted
+    }
+
+    private static func fillIfEmpty(_ slot: inout Int?, with index: Int) -> Bool {
+        guard slot == nil else { return false }
+        slot = index
         return true
     }
 

@@ -21,6 +21,6 @@ public struct Embedding {
     /// The CS336 initialisation: truncated normal, mean 0, std 1, cut at ±3.
     public static func initialize(_ weight: Tensor, generator: inout RandomGenerator) {
         let sample = Tensor.truncatedNormal(weight.shape, std: 1, generator: &generator)
-        weight.data.update(from: sample.data, count: weight.count)
+        weight.withUnsafeMutableBufferPointer { w in sample.withUnsafeBufferPointer { _ = w.update(fromContentsOf: $0) } }
     }
 }

@@ -30,7 +30,7 @@ enum InferenceKernels {
     ) {
         guard m > 0 && n > 0 else { return }
         // Above the limit GEMM wins despite packing the weights (TransformerLM.matrixVectorRowLimit).
-        if m > TransformerLM.effectiveMatrixVectorRowLimit {
+        if m > TransformerLM.matrixVectorRowLimit {
             GEMM.sgemm(transposeA: false, transposeB: true, m: m, n: n, k: k,
                        a: x, lda: k, b: w, ldb: k, c: y, ldc: ldy)
             return
@@ -243,5 +243,28 @@ enum InferenceKernels {
             while i + 8 <= width { store(load(out + i) + wv * load(row + i), out + i); i += 8 }
             while i < width { out[i] += w * row[i]; i += 1 }
         }
+    }
+}
+
+// MARK: - Weights from tensors
+
+extension InferenceKernels {
+    /// ``project(_:rows:inFeatures:weight:outFeatures:into:ldy:)`` reading the weight
+    /// tensor's elements for the length of the call.
+    static func project(
+        _ x: UnsafePointer<Float>, rows m: Int, inFeatures k: Int, weight: Tensor, outFeatures n: Int,
+        into y: UnsafeMutablePointer<Float>, ldy: Int
+    ) {
+        weight.withUnsafeBufferPointer { w in
+            project(x, rows: m, inFeatures: k, weight: w.baseAddress!, outFeatures: n, into: y, ldy: ldy)
+        }
+    }
+
+    /// ``rmsNorm(_:rows:width:gain:eps:into:)`` reading the gain tensor's elements for the
+    /// length of the call.
+    static func rmsNorm(
+        _ x: UnsafePointer<Float>, rows: Int, width d: Int, gain: Tensor, eps: Float, into y: UnsafeMutablePointer<Float>
+    ) {
+        gain.withUnsafeBufferPointer { g in rmsNorm(x, rows: rows, width: d, gain: g.baseAddress!, eps: eps, into: y) }
     }
 }

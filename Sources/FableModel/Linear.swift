@@ -25,6 +25,6 @@ public struct Linear {
         precondition(weight.rank == 2, "Linear weight must be (out, in), got \(weight.shape)")
         let std = Float((2.0 / Double(weight.shape[0] + weight.shape[1])).squareRoot())
         let sample = Tensor.truncatedNormal(weight.shape, std: std, generator: &generator)
-        weight.data.update(from: sample.data, count: weight.count)
+        weight.withUnsafeMutableBufferPointer { w in sample.withUnsafeBufferPointer { _ = w.update(fromContentsOf: $0) } }
     }
 }

@@ -16,7 +16,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     // MARK: - Switches
 
     /// Where RMSNorm sits in each block.
-    public enum Norm: String, Codable, CaseIterable, Sendable {
+    public enum Norm: String, ConfigChoice, Sendable {
         /// `x + f(RMSNorm(x))` per sublayer, plus `ln_final` before the LM head (CS336).
         case pre
         /// `RMSNorm(x + f(x))` per sublayer (the original Transformer); no `ln_final`.
@@ -26,7 +26,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     /// How attention learns where tokens are.
-    public enum Position: String, Codable, CaseIterable, Sendable {
+    public enum Position: String, ConfigChoice, Sendable {
         /// Rotary position embeddings on queries and keys.
         case rope
         /// No position information (NoPE); the causal mask is the only ordering signal.
@@ -34,7 +34,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     }
 
     /// The position-wise feed-forward network.
-    public enum FeedForward: String, Codable, CaseIterable, Sendable {
+    public enum FeedForward: String, ConfigChoice, Sendable {
         /// `w2(SiLU(w1 x) * w3 x)`: three matrices.
         case swiglu
         /// `w2(SiLU(w1 x))`: two matrices, no gate (the SwiGLU ablation).
@@ -169,15 +169,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             throw ModelConfigError.unknownKey(key.stringValue)
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let dModel = try c.decode(Int.self, forKey: .dModel)
+        let dModel = try c.decodeWholeNumber(forKey: .dModel)
         let ffn = try c.decodeIfPresent(FeedForward.self, forKey: .ffn) ?? .swiglu
         self.init(
-            vocabSize: try c.decode(Int.self, forKey: .vocabSize),
-            contextLength: try c.decode(Int.self, forKey: .contextLength),
+            vocabSize: try c.decodeWholeNumber(forKey: .vocabSize),
+            contextLength: try c.decodeWholeNumber(forKey: .contextLength),
             dModel: dModel,
-            numLayers: try c.decode(Int.self, forKey: .numLayers),
-            numHeads: try c.decode(Int.self, forKey: .numHeads),
-            dFF: try c.decodeIfPresent(Int.self, forKey: .dFF),
+            numLayers: try c.decodeWholeNumber(forKey: .numLayers),
+            numHeads: try c.decodeWholeNumber(forKey: .numHeads),
+            dFF: try c.decodeWholeNumberIfPresent(forKey: .dFF),
             ropeTheta: try c.decodeIfPresent(Double.self, forKey: .ropeTheta) ?? 10_000,
             norm: try c.decodeIfPresent(Norm.self, forKey: .norm) ?? .pre,
             position: try c.decodeIfPresent(Position.self, forKey: .position) ?? .rope,

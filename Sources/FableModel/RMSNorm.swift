@@ -20,6 +20,6 @@ public struct RMSNorm {
 
     /// The CS336 initialisation: every gain 1.
     public static func initialize(_ weight: Tensor) {
-        weight.data.update(repeating: 1, count: weight.count)
+        weight.withUnsafeMutableBufferPointer { $0.update(repeating: 1) }
     }
 }

@@ -8,23 +8,22 @@ extension TransformerLM {
 
     /// In the cached inference pass, projections of up to this many rows (tokens × batch)
     /// read each weight row once and reuse it for every row with SIMD dot products; larger
-    /// ones use GEMM. Nil (the default) picks by backend: 12 rows with a BLAS library, whose
+    /// ones use GEMM. By default it picks by backend: 12 rows with a BLAS library, whose
     /// AVX kernels win from about 14 rows on despite packing every weight matrix, and 32
     /// with the pure-Swift GEMM (measured on tinystories-17m decoding, BENCHMARKS.md).
-    /// Process-wide; for tuning. ``withMatrixVectorRowLimit(_:_:)`` sets it for one task.
-    nonisolated(unsafe) public static var matrixVectorRowLimit: Int? = nil
+    /// `withMatrixVectorRowLimit(_:_:)` (package access) changes it for one task; there is
+    /// no process-wide setting to race on.
+    public static var matrixVectorRowLimit: Int {
+        taskMatrixVectorRowLimit ?? (GEMM.backend is BLASBackend ? 12 : 32)
+    }
 
     @TaskLocal private static var taskMatrixVectorRowLimit: Int?
 
-    /// Runs `body` with ``matrixVectorRowLimit`` set to `limit` for the calling task only
-    /// (tests use it to exercise both paths while other tests run).
-    public static func withMatrixVectorRowLimit<R>(_ limit: Int, _ body: () throws -> R) rethrows -> R {
-        try $taskMatrixVectorRowLimit.withValue(limit, operation: body)
-    }
-
-    /// The limit in effect (see ``matrixVectorRowLimit``).
-    public static var effectiveMatrixVectorRowLimit: Int {
-        taskMatrixVectorRowLimit ?? matrixVectorRowLimit ?? (GEMM.backend is BLASBackend ? 12 : 32)
+    /// Runs `body` with ``matrixVectorRowLimit`` set to `limit` for the calling task and its
+    /// child tasks only; nil keeps the backend's default. Package access: a tuning hook for
+    /// `fable bench generate --matvec-rows` and the tests.
+    package static func withMatrixVectorRowLimit<R>(_ limit: Int?, _ body: () throws -> R) rethrows -> R {
+        try $taskMatrixVectorRowLimit.withValue(limit ?? taskMatrixVectorRowLimit, operation: body)
     }
 
     // MARK: - Cached forward
@@ -92,15 +91,16 @@ extension TransformerLM {
         let gateIn = ws.buffer(5, count: config.ffn == .swiglu ? rows * ff : 1)
 
         // Embedding: (rows) ids -> (rows, d)
-        let table = tokenEmbeddings.weight.data
-        for (r, token) in tokens.enumerated() { (x + r * d).update(from: table + token * d, count: d) }
+        tokenEmbeddings.weight.withUnsafeBufferPointer { table in
+            for (r, token) in tokens.enumerated() { (x + r * d).update(from: table.baseAddress! + token * d, count: d) }
+        }
 
         for (l, layer) in layers.enumerated() {
             let attn = layer.attn
             // Attention sublayer.
             let attnIn: UnsafeMutablePointer<Float>
             if config.norm == .pre, let ln1 = layer.ln1 {
-                InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: ln1.weight.data, eps: ln1.eps, into: h)
+                InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: ln1.weight, eps: ln1.eps, into: h)
                 attnIn = h
             } else {
                 attnIn = x
@@ -128,29 +128,29 @@ extension TransformerLM {
             InferenceKernels.attention(
                 qkv: qkv, batch: batch, newPositions: t, start: start,
                 keys: keys, values: values, cache: cache, out: attended)
-            InferenceKernels.project(attended, rows: rows, inFeatures: d, weight: attn.outputProj.weight.data,
+            InferenceKernels.project(attended, rows: rows, inFeatures: d, weight: attn.outputProj.weight,
                                      outFeatures: d, into: h, ldy: d)
             residual(x, h, rows: rows, norm: config.norm == .post ? layer.ln1 : nil)
 
             // Feed-forward sublayer.
             let ffnIn: UnsafeMutablePointer<Float>
             if config.norm == .pre, let ln2 = layer.ln2 {
-                InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: ln2.weight.data, eps: ln2.eps, into: h)
+                InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: ln2.weight, eps: ln2.eps, into: h)
                 ffnIn = h
             } else {
                 ffnIn = x
             }
             let ffn = layer.ffn
-            InferenceKernels.project(ffnIn, rows: rows, inFeatures: d, weight: ffn.w1.weight.data,
+            InferenceKernels.project(ffnIn, rows: rows, inFeatures: d, weight: ffn.w1.weight,
                                      outFeatures: ff, into: hidden, ldy: ff)
             if let w3 = ffn.w3 {
-                InferenceKernels.project(ffnIn, rows: rows, inFeatures: d, weight: w3.weight.data,
+                InferenceKernels.project(ffnIn, rows: rows, inFeatures: d, weight: w3.weight,
                                          outFeatures: ff, into: gateIn, ldy: ff)
                 InferenceKernels.gate(hidden, gateIn, count: rows * ff)
             } else {
                 InferenceKernels.gate(hidden, nil, count: rows * ff)
             }
-            InferenceKernels.project(hidden, rows: rows, inFeatures: ff, weight: ffn.w2.weight.data,
+            InferenceKernels.project(hidden, rows: rows, inFeatures: ff, weight: ffn.w2.weight,
                                      outFeatures: d, into: h, ldy: d)
             residual(x, h, rows: rows, norm: config.norm == .post ? layer.ln2 : nil)
         }
@@ -164,9 +164,9 @@ extension TransformerLM {
             final = h
         }
         if let lnFinal {
-            InferenceKernels.rmsNorm(final, rows: outRows, width: d, gain: lnFinal.weight.data, eps: lnFinal.eps, into: final)
+            InferenceKernels.rmsNorm(final, rows: outRows, width: d, gain: lnFinal.weight, eps: lnFinal.eps, into: final)
         }
-        InferenceKernels.project(final, rows: outRows, inFeatures: d, weight: lmHead.weight.data,
+        InferenceKernels.project(final, rows: outRows, inFeatures: d, weight: lmHead.weight,
                                  outFeatures: config.vocabSize, into: logits, ldy: config.vocabSize)
     }
 
@@ -176,9 +176,13 @@ extension TransformerLM {
         _ attn: CausalSelfAttention, _ input: UnsafePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>
     ) {
         let d = config.dModel
-        let q = attn.qProj.weight.data, k = attn.kProj.weight.data, v = attn.vProj.weight.data
-        if k == q + d * d && v == k + d * d {
-            InferenceKernels.project(input, rows: rows, inFeatures: d, weight: q, outFeatures: 3 * d, into: qkv, ldy: 3 * d)
+        let q = attn.qProj.weight, k = attn.kProj.weight, v = attn.vProj.weight
+        if k.storage === q.storage && v.storage === q.storage && k.offset == q.offset + d * d && v.offset == k.offset + d * d {
+            // One (3d, d) weight starting at q's first element.
+            q.storage.withUnsafeBufferPointer { all in
+                InferenceKernels.project(input, rows: rows, inFeatures: d, weight: all.baseAddress! + q.offset,
+                                         outFeatures: 3 * d, into: qkv, ldy: 3 * d)
+            }
         } else {
             for (i, w) in [q, k, v].enumerated() {
                 InferenceKernels.project(input, rows: rows, inFeatures: d, weight: w, outFeatures: d, into: qkv + i * d, ldy: 3 * d)
@@ -191,7 +195,7 @@ extension TransformerLM {
         let d = config.dModel
         Vector.add(x, h, into: x, count: rows * d)
         if let norm {
-            InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: norm.weight.data, eps: norm.eps, into: x)
+            InferenceKernels.rmsNorm(x, rows: rows, width: d, gain: norm.weight, eps: norm.eps, into: x)
         }
     }
 }

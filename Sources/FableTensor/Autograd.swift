@@ -121,6 +121,15 @@ extension Tensor {
 
 // MARK: - Backward
 
+/// A parameter's gradient that a running backward pass will no longer write: `count`
+/// elements at `offset` in the gradient buffer that starts at `base` (for a parameter of a
+/// ``ParameterStore``, `base` is `store.gradients.baseAddress` and `offset` its entry's).
+public struct FinishedGradient: Equatable {
+    public let base: UnsafeMutablePointer<Float>
+    public let offset: Int
+    public let count: Int
+}
+
 extension Tensor {
     /// Back-propagates from this tensor, which must hold one element, with seed 1.
     public func backward() {
@@ -128,6 +137,21 @@ extension Tensor {
         precondition(requiresGrad, "backward() on a tensor that does not require grad")
         accumulateGrad { g, acc in g[0] = acc ? g[0] + 1 : 1 }
         propagate()
+    }
+
+    /// Back-propagates from this tensor, which must hold one element, with seed 1, telling
+    /// `observer` after every recorded step which parameter gradients are final.
+    ///
+    /// A parameter's gradient (a slice of a ``ParameterStore``'s gradient buffer) is final
+    /// once the last step that adds into it has run; a data-parallel trainer starts reducing
+    /// a bucket of gradients then, while the rest of the pass runs (overlap). The observer is
+    /// called after every step, usually with an empty list, so it can also poll requests in
+    /// flight. Results are the same as ``backward()``.
+    public func backward(observer: (_ finished: [FinishedGradient]) -> Void) {
+        precondition(count == 1, "backward() without a seed needs a one-element tensor, shape is \(shape)")
+        precondition(requiresGrad, "backward() on a tensor that does not require grad")
+        accumulateGrad { g, acc in g[0] = acc ? g[0] + 1 : 1 }
+        propagate(observing: true, observer)
     }
 
     /// Back-propagates from this tensor with `seed` as its gradient (same shape).
@@ -140,7 +164,29 @@ extension Tensor {
 
     /// Runs every recorded backward step reachable from this tensor, whose gradient is set.
     private func propagate() {
+        propagate(observing: false) { _ in }
+    }
+
+    /// ``propagate()``, calling `observer` after every step when `observing` is true.
+    private func propagate(observing: Bool, _ observer: (_ finished: [FinishedGradient]) -> Void) {
         let order = topologicalOrder()
+        // For the observer: the position in `order` of the last step (walking backwards,
+        // the lowest index) that adds into each parameter gradient.
+        var finishedAt: [Int: [FinishedGradient]] = [:]
+        if observing {
+            var lastUse: [ObjectIdentifier: (index: Int, tensor: Tensor)] = [:]
+            for (index, tensor) in order.enumerated() {
+                for input in tensor.gradNode!.inputs where input.gradIsExternal && input.gradNode == nil {
+                    let key = ObjectIdentifier(input)
+                    if lastUse[key] == nil { lastUse[key] = (index, input) }  // first seen is the lowest
+                }
+            }
+            for (index, tensor) in lastUse.values {
+                guard let storage = tensor.gradStorage else { continue }
+                finishedAt[index, default: []].append(
+                    FinishedGradient(base: storage.base, offset: tensor.gradOffset, count: tensor.count))
+            }
+        }
         // Walk outputs before inputs; drop each tensor as soon as it is done so its
         // buffers (and the activations its node saved) are freed mid-pass.
         var pending: [Tensor?] = order
@@ -158,6 +204,7 @@ extension Tensor {
                 tensor.gradStorage = nil
                 tensor.gradHasValues = false
             }
+            if observing { observer(finishedAt[index] ?? []) }
         }
     }
 

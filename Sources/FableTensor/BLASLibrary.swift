@@ -6,6 +6,7 @@ import Musl
 import Darwin
 #endif
 import Foundation
+import Synchronization
 
 /// Why no BLAS library could be used.
 public enum BLASLoadError: Error, CustomStringConvertible, Equatable {
@@ -68,9 +69,9 @@ public final class BLASLibrary: @unchecked Sendable {
 
     let sgemmFunction: SgemmFunction
     private let setThreadsFunction: ((Int) -> Void)?
-    private let threadLock = NSLock()
-    private var appliedThreads = 0  // 0: not set by Fable yet
-    private var pinDepth = 0
+    /// The thread count Fable last gave the library (0: not set by Fable yet) and how many
+    /// ``withSingleThread(_:)`` calls are running.
+    private let threadState = Mutex((applied: 0, pinDepth: 0))
 
     /// Whether Fable can set this library's thread count.
     public var controlsThreads: Bool { setThreadsFunction != nil }
@@ -113,8 +114,8 @@ extension BLASLibrary {
         #endif
     }
 
-    private static let cacheLock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: Result<BLASLibrary, BLASLoadError>] = [:]
+    /// Every library opened so far, by the name asked for.
+    private static let cache = Mutex<[String: Result<BLASLibrary, BLASLoadError>]>([:])
 
     /// Loads the library named by `FABLE_BLAS` in `environment`, else the first of
     /// ``candidatePaths`` that opens and exports `cblas_sgemm`. Results are cached.
@@ -146,19 +147,19 @@ extension BLASLibrary {
 
     /// Opens one library by path or file name (as `dlopen` searches), cached per name.
     public static func load(path: String) -> Result<BLASLibrary, BLASLoadError> {
-        cacheLock.lock()
-        defer { cacheLock.unlock() }
-        if let cached = cache[path] { return cached }
-        var result = open(path: path)
-        // Two names for one file (libopenblas.so.0 and its real path) share one object, so
-        // the thread-count bookkeeping matches the library's single global setting.
-        if case .success(let library) = result,
-           let twin = cache.values.lazy.compactMap({ try? $0.get() })
-               .first(where: { $0.resolvedPath == library.resolvedPath }) {
-            result = .success(twin)
+        cache.withLock { cache in
+            if let cached = cache[path] { return cached }
+            var result = open(path: path)
+            // Two names for one file (libopenblas.so.0 and its real path) share one object, so
+            // the thread-count bookkeeping matches the library's single global setting.
+            if case .success(let library) = result,
+               let twin = cache.values.lazy.compactMap({ try? $0.get() })
+                   .first(where: { $0.resolvedPath == library.resolvedPath }) {
+                result = .success(twin)
+            }
+            cache[path] = result
+            return result
         }
-        cache[path] = result
-        return result
     }
 
     private static func open(path: String) -> Result<BLASLibrary, BLASLoadError> {
@@ -270,37 +271,31 @@ extension BLASLibrary {
     /// Cheap when nothing changes: one lock and a comparison.
     func applyThreadCount(_ threads: Int) {
         guard let setThreadsFunction else { return }
-        threadLock.lock()
-        defer { threadLock.unlock() }
-        let wanted = pinDepth > 0 ? 1 : max(1, threads)
-        if appliedThreads != wanted {
-            setThreadsFunction(wanted)
-            appliedThreads = wanted
+        threadState.withLock { state in
+            let wanted = state.pinDepth > 0 ? 1 : max(1, threads)
+            if state.applied != wanted {
+                setThreadsFunction(wanted)
+                state.applied = wanted
+            }
         }
     }
 
     /// Whether ``withSingleThread(_:)`` is running, so calls from worker threads are safe.
     var isPinnedToSingleThread: Bool {
-        threadLock.lock()
-        defer { threadLock.unlock() }
-        return pinDepth > 0 && setThreadsFunction != nil
+        setThreadsFunction != nil && threadState.withLock { $0.pinDepth > 0 }
     }
 
     /// Runs `body` with the library limited to one thread, so that `body`'s worker threads
     /// may each call the library at once. Nests. Call from the orchestrating thread.
     func withSingleThread<R>(_ body: () throws -> R) rethrows -> R {
-        threadLock.lock()
-        pinDepth += 1
-        if pinDepth == 1, let setThreadsFunction, appliedThreads != 1 {
-            setThreadsFunction(1)
-            appliedThreads = 1
+        threadState.withLock { state in
+            state.pinDepth += 1
+            if state.pinDepth == 1, let setThreadsFunction, state.applied != 1 {
+                setThreadsFunction(1)
+                state.applied = 1
+            }
         }
-        threadLock.unlock()
-        defer {
-            threadLock.lock()
-            pinDepth -= 1
-            threadLock.unlock()
-        }
+        defer { threadState.withLock { $0.pinDepth -= 1 } }
         return try body()
     }
 }

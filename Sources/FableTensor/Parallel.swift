@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs kernel work on several cores.
 ///
@@ -7,8 +8,9 @@ import Foundation
 /// element count and ``threadCount``, so a kernel that reduces within each chunk gives
 /// the same bits on every run with the same thread count.
 public enum Parallel {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var configuredThreads: Int = defaultThreadCount()
+    /// The process-wide count; an atomic rather than a Mutex since it is one word, read on
+    /// every parallel region.
+    private static let configuredThreads = Atomic<Int>(defaultThreadCount())
 
     /// Whether ``forEachChunk(_:minimumChunk:_:)`` uses the spinning ``WorkerPool``
     /// (`FABLE_SPIN=0` turns it off: Dispatch only).
@@ -21,12 +23,8 @@ public enum Parallel {
     /// else every active core. Values below 1 are treated as 1. Setting it changes the
     /// process-wide count; ``withThreadCount(_:_:)`` changes it for one task only.
     public static var threadCount: Int {
-        get {
-            if let count = taskThreadCount { return count }
-            lock.lock(); defer { lock.unlock() }
-            return configuredThreads
-        }
-        set { lock.lock(); configuredThreads = max(1, newValue); lock.unlock() }
+        get { taskThreadCount ?? configuredThreads.load(ordering: .relaxed) }
+        set { configuredThreads.store(max(1, newValue), ordering: .relaxed) }
     }
 
     /// Runs `body` with `count` worker threads for kernels started from the current task,
@@ -79,8 +77,20 @@ public enum Parallel {
     /// Runs the chunks on the worker pool, or through Dispatch when the pool is busy or off.
     private static func run(count: Int, chunks: Int, _ body: (Range<Int>) -> Void) {
         if useWorkerPool && WorkerPool.shared.run(count: count, chunks: chunks, threads: chunks, body) { return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+        concurrentPerform(iterations: chunks) { chunk in
             body(chunkRange(chunk, of: chunks, count: count))
+        }
+    }
+
+    /// Runs `body(i)` for every i in `0..<iterations` on Dispatch's threads.
+    ///
+    /// `body` is not `@Sendable`: kernels capture raw pointers into buffers their caller keeps
+    /// alive, and the chunks write disjoint parts of them. Swift cannot check either fact, so
+    /// the promise is made here, once, for every kernel.
+    static func concurrentPerform(iterations: Int, _ body: (Int) -> Void) {
+        withoutActuallyEscaping(body) { body in
+            let shared = UncheckedSendable(body)
+            DispatchQueue.concurrentPerform(iterations: iterations) { shared.value($0) }
         }
     }
 
@@ -95,4 +105,11 @@ public enum Parallel {
         let start = index * base + min(index, extra)
         return start..<(start + base + (index < extra ? 1 : 0))
     }
+}
+
+/// A value carried to other threads without a Sendable check; see
+/// ``Parallel/concurrentPerform(iterations:_:)`` for the promise that makes it safe.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }

@@ -70,7 +70,7 @@ public struct SIMDGEMM: GEMMBackend {
         } else if chunks == Parallel.chunkCount(for: units, minimumChunk: minimumUnits) {
             Parallel.forEachChunk(units, minimumChunk: minimumUnits, band)
         } else {
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+            Parallel.concurrentPerform(iterations: chunks) { chunk in
                 band(Parallel.chunkRange(chunk, of: chunks, count: units))
             }
         }

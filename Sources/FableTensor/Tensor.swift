@@ -2,8 +2,8 @@
 ///
 /// # API overview
 ///
-/// **Layout.** Every tensor is contiguous and row-major: `shape` plus a pointer
-/// (`data`) into a ``TensorStorage``. `reshaped(_:)` and `slice(axis: 0, _:)` are free
+/// **Layout.** Every tensor is contiguous and row-major: `shape` plus an offset into a
+/// ``TensorStorage``. `reshaped(_:)` and `slice(axis: 0, _:)` are free
 /// views of the same storage; `transposed(_:_:)`, `permuted(_:)`, `slice` on other axes
 /// and `concatenate(_:axis:)` copy. Kernels read inputs as flat buffers.
 ///
@@ -14,7 +14,8 @@
 /// entry of a ``ParameterStore``: values are the store's memory and the gradient
 /// accumulates straight into the store's gradient slice, so optimizers, clipping and
 /// checkpoints loop over the flat buffers (call `store.zeroGradients()` between steps).
-/// Read results with `toArray()`, `item()`, `t[i, j]`, `data`; `grad` views the gradient.
+/// Read results with `toArray()`, `item()`, `t[i, j]` or `withUnsafeBufferPointer(_:)`;
+/// `grad` views the gradient.
 ///
 /// **Ops** (each in its own file, forward and backward side by side):
 /// - elementwise with NumPy broadcasting: `+ - * /` (tensor or Float), unary `-`, `exp()`,
@@ -97,8 +98,22 @@ public final class Tensor {
         self.requiresGrad = false
     }
 
-    /// The first element. Elements are contiguous and row-major.
-    public var data: UnsafeMutablePointer<Float> { storage.base + offset }
+    /// The first element. Elements are contiguous and row-major. Internal: the pointer is
+    /// valid only while this tensor (or another view of its storage) is alive, which the
+    /// kernels here guarantee by holding the tensors; other modules use
+    /// ``withUnsafeBufferPointer(_:)`` and ``withUnsafeMutableBufferPointer(_:)``.
+    var data: UnsafeMutablePointer<Float> { storage.base + offset }
+
+    /// Calls `body` with the elements, row-major. The buffer is valid only inside `body`.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(UnsafeBufferPointer(start: data, count: count)) }
+    }
+
+    /// Calls `body` with the elements to read and write, row-major (views of the same
+    /// storage see the writes). The buffer is valid only inside `body`.
+    public func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(UnsafeMutableBufferPointer(start: data, count: count)) }
+    }
 
     /// The number of dimensions.
     public var rank: Int { shape.count }

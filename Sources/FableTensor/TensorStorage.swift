@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A block of Float32 memory that tensors view.
 ///
@@ -6,8 +7,8 @@ import Foundation
 /// that another object owns, such as a ``ParameterStore``'s flat buffers; it then keeps
 /// that owner alive for as long as any tensor views it.
 public final class TensorStorage {
-    /// The first element.
-    public let base: UnsafeMutablePointer<Float>
+    /// The first element. Internal, so no pointer outlives the storage that owns it.
+    let base: UnsafeMutablePointer<Float>
     /// The number of elements.
     public let count: Int
     private let owner: AnyObject?
@@ -35,6 +36,12 @@ public final class TensorStorage {
         self.ownsMemory = false
     }
 
+    /// Calls `body` with every element of the storage (tensors view it from their
+    /// ``Tensor/offset``). The buffer is valid only inside `body`.
+    public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try withExtendedLifetime(self) { try body(UnsafeBufferPointer(start: base, count: count)) }
+    }
+
     deinit {
         if ownsMemory { BufferCache.shared.give(base, count: count) }
     }
@@ -56,51 +63,61 @@ extension TensorStorage {
 }
 
 /// Freed buffers of at least ``minimumCount`` elements, kept by exact size for reuse.
-final class BufferCache: @unchecked Sendable {
+final class BufferCache: Sendable {
     static let shared = BufferCache()
     /// Smaller buffers come and go through malloc, which is fast for them.
     static let minimumCount = 16_384
 
-    private let lock = NSLock()
-    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
-    private var cachedBytes = 0
-    private(set) var limit = 2 << 30
+    /// A buffer no tensor holds any more: whoever has it owns it, so it may pass between
+    /// threads (Swift cannot see that ownership moves with it).
+    private struct FreedBuffer: @unchecked Sendable {
+        let pointer: UnsafeMutablePointer<Float>
+    }
+
+    private struct State {
+        var free: [Int: [FreedBuffer]] = [:]
+        var cachedBytes = 0
+        var limit = 2 << 30
+    }
+
+    private let state = Mutex(State())
+
+    var limit: Int { state.withLock { $0.limit } }
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if count >= BufferCache.minimumCount {
-            lock.lock()
-            if let p = free[count]?.popLast() {
-                cachedBytes -= count * 4
-                lock.unlock()
-                return p
+            let reused = state.withLock { state -> FreedBuffer? in
+                guard let buffer = state.free[count]?.popLast() else { return nil }
+                state.cachedBytes -= count * 4
+                return buffer
             }
-            lock.unlock()
+            if let reused { return reused.pointer }
         }
         return .allocate(capacity: max(count, 1))
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
         if count >= BufferCache.minimumCount {
-            lock.lock()
-            if cachedBytes + count * 4 <= limit {
-                free[count, default: []].append(p)
-                cachedBytes += count * 4
-                lock.unlock()
-                return
+            let buffer = FreedBuffer(pointer: p)
+            let kept = state.withLock { state in
+                guard state.cachedBytes + count * 4 <= state.limit else { return false }
+                state.free[count, default: []].append(buffer)
+                state.cachedBytes += count * 4
+                return true
             }
-            lock.unlock()
+            if kept { return }
         }
         p.deallocate()
     }
 
     func setLimit(_ bytes: Int, flush: Bool = false) {
-        lock.lock()
-        limit = max(0, bytes)
-        if flush || cachedBytes > limit {
-            for (_, list) in free { for p in list { p.deallocate() } }
-            free = [:]
-            cachedBytes = 0
+        state.withLock { state in
+            state.limit = max(0, bytes)
+            if flush || state.cachedBytes > state.limit {
+                for (_, list) in state.free { for buffer in list { buffer.pointer.deallocate() } }
+                state.free = [:]
+                state.cachedBytes = 0
+            }
         }
-        lock.unlock()
     }
 }

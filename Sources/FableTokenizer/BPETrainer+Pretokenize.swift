@@ -54,7 +54,7 @@ extension BPETrainer {
             if filled == 1 {
                 Self.count(workers[0], matcher: matcher)
             } else {
-                DispatchQueue.concurrentPerform(iterations: filled) { index in
+                concurrentPerform(iterations: filled) { index in
                     Self.count(workers[index], matcher: matcher)
                 }
             }

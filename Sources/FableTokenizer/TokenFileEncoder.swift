@@ -170,7 +170,7 @@ public struct TokenFileEncoder: Sendable {
                         if workers <= 1 {
                             work(0)
                         } else {
-                            DispatchQueue.concurrentPerform(iterations: workers, execute: work)
+                            concurrentPerform(iterations: workers, work)
                         }
                       }
                     }

@@ -78,6 +78,13 @@ struct ModelConfigTests {
         #expect(message("{\(base), \"d_model\": 8}").contains("missing required key num_heads"))
         #expect(message("{\(base), \"d_model\": 8, \"num_heads\": 2, \"norm\": \"layer\"}").contains("norm"))
         #expect(message("[1, 2]").contains("test.json"))
+        // JSONDecoder reports these as invalid JSON without a key; the message must name it.
+        let fraction = message(#"{"vocab_size": 512.5, "context_length": 16, "d_model": 8, "num_layers": 1, "num_heads": 2}"#)
+        #expect(fraction.contains("vocab_size") && fraction.contains("whole number") && fraction.contains("512.5"))
+        let huge = message(#"{"vocab_size": 64, "context_length": 1e30, "d_model": 8, "num_layers": 1, "num_heads": 2}"#)
+        #expect(huge.contains("context_length") && huge.contains("whole number"))
+        let choice = message("{\(base), \"d_model\": 8, \"num_heads\": 2, \"ffn\": \"gelu\"}")
+        #expect(choice.contains("ffn") && choice.contains("\"gelu\" is not one of swiglu, silu"))
     }
 
     @Test("loading a missing file names it")

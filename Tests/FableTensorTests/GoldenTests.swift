@@ -27,7 +27,7 @@ struct GoldenTests {
     }
     struct Group: Decodable { let group: String; let cases: [Case] }
 
-    typealias Op = ([String: Tensor], Extras) -> Tensor
+    typealias Op = @Sendable ([String: Tensor], Extras) -> Tensor
 
     static let ops: [String: Op] = [
         // elementwise

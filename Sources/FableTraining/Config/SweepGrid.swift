@@ -28,20 +28,20 @@ public struct SweepGrid: Equatable, Sendable {
 
     /// Parses `--grid key=v1,v2,...` arguments. A value in brackets may hold commas
     /// (`optimizer.betas=[0.9,0.95],[0.9,0.99]`).
-    /// - Throws: ``TrainingConfigError/malformedOverride(argument:reason:)``.
+    /// - Throws: ``TrainingConfigError/malformedOverride(option:argument:reason:)``.
     public init(parsing arguments: [String]) throws(TrainingConfigError) {
         var axes: [Axis] = []
         for argument in arguments {
-            let pair = try ConfigOverride(parsing: argument)
+            let pair = try ConfigOverride(parsing: argument, option: "--grid")
             let values = Self.splitValues(pair.value)
             guard !values.isEmpty, !values.contains(where: \.isEmpty) else {
-                throw .malformedOverride(argument: argument, reason: "expected comma-separated values after '=', e.g. optimizer.lr=1e-4,3e-4")
+                throw .malformedOverride(option: "--grid", argument: argument, reason: "expected comma-separated values after '=', e.g. optimizer.lr=1e-4,3e-4")
             }
             if axes.contains(where: { $0.key == pair.key }) {
-                throw .malformedOverride(argument: argument, reason: "\(pair.key) is already a grid axis; list all its values in one --grid")
+                throw .malformedOverride(option: "--grid", argument: argument, reason: "\(pair.key) is already a grid axis; list all its values in one --grid")
             }
             if Set(values).count != values.count {
-                throw .malformedOverride(argument: argument, reason: "a value is listed twice")
+                throw .malformedOverride(option: "--grid", argument: argument, reason: "a value is listed twice")
             }
             axes.append(Axis(key: pair.key, values: values))
         }
@@ -52,7 +52,7 @@ public struct SweepGrid: Equatable, Sendable {
     public var points: [Point] {
         var combos: [[ConfigOverride]] = [[]]
         for axis in axes {
-            combos = combos.flatMap { prefix in axis.values.map { prefix + [ConfigOverride(key: axis.key, value: $0)] } }
+            combos = combos.flatMap { prefix in axis.values.map { prefix + [ConfigOverride(key: axis.key, value: $0, option: "--grid")] } }
         }
         let labels = Self.labels(for: axes.map(\.key))
         return combos.map { overrides in

@@ -3,35 +3,53 @@ import FableModel
 import Foundation
 
 /// One `--set key=value` argument: a dotted key (`optimizer.lr`, `model.num_layers`,
-/// `batch_size`) and the value's text, checked against the key's type when applied.
+/// `batch_size`) and the value's text, read when it is applied: a JSON literal (`3e-4`,
+/// `true`, `null`, `[0.9,0.99]`, `"text"`), a comma list for a list key (`0.9,0.99`), or
+/// else the bare text as a string (`model.norm=post`, `tokenizer=tok/`).
 public struct ConfigOverride: Equatable, Sendable, CustomStringConvertible {
     /// The dotted key.
     public let key: String
     /// The value as written.
     public let value: String
+    /// The option that gave it (`--set`, or `--grid` for a sweep's runs), for messages.
+    public let option: String
 
-    public init(key: String, value: String) {
+    public init(key: String, value: String, option: String = "--set") {
         self.key = key
         self.value = value
+        self.option = option
     }
 
-    /// Parses `key=value`.
-    /// - Throws: ``TrainingConfigError/malformedOverride(argument:reason:)`` without `=` or a key.
-    public init(parsing argument: String) throws(TrainingConfigError) {
+    /// Parses `key=value`, given to `option`.
+    /// - Throws: ``TrainingConfigError/malformedOverride(option:argument:reason:)`` without
+    ///   `=` or a key.
+    public init(parsing argument: String, option: String = "--set") throws(TrainingConfigError) {
         guard let equals = argument.firstIndex(of: "=") else {
-            throw .malformedOverride(argument: argument, reason: "expected key=value, e.g. optimizer.lr=3e-4")
+            throw .malformedOverride(option: option, argument: argument, reason: "expected key=value, e.g. optimizer.lr=3e-4")
         }
         let key = argument[..<equals].trimmingCharacters(in: .whitespaces)
         guard !key.isEmpty, !key.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
-            throw .malformedOverride(argument: argument, reason: "expected a dotted key before '=', e.g. optimizer.lr")
+            throw .malformedOverride(option: option, argument: argument, reason: "expected a dotted key before '=', e.g. optimizer.lr")
         }
-        self.init(key: key, value: String(argument[argument.index(after: equals)...]).trimmingCharacters(in: .whitespaces))
+        let value = String(argument[argument.index(after: equals)...]).trimmingCharacters(in: .whitespaces)
+        self.init(key: key, value: value, option: option)
     }
 
     public var description: String { "\(key)=\(value)" }
+
+    /// The argument as given on the command line: `--set optimizer.lr=3e-4`.
+    public var argument: String { "\(option) \(self)" }
+
+    /// The key's parts: `["optimizer", "lr"]`.
+    var path: [String] { key.split(separator: ".").map(String.init) }
 }
 
 // MARK: - Resolving a config
+
+// A config resolves through Codable alone: the file or preset becomes a JSON tree, each
+// override sets one value in it, and the tree is decoded once. The keys a config has come
+// from encoding one (``keyTree``); what each key accepts comes from the decoding error,
+// whose coding path is mapped back to the dotted key (``describe(_:in:)``).
 
 extension TrainingConfig {
     /// Reads a JSON config file and applies `overrides`, then validates the result.
@@ -61,9 +79,10 @@ extension TrainingConfig {
         try Self.resolve(jsonTree, source: "config", overrides: overrides)
     }
 
-    /// Decodes a JSON tree (the `model` key may name a model preset), applies `overrides`
-    /// in order, decodes and validates.
-    /// - Parameter source: names the tree in errors (a path, `preset NAME`).
+    /// Checks the keys of a JSON tree (the `model` key may name a model preset), applies
+    /// `overrides` in order, decodes once and validates.
+    /// - Parameter source: names the tree in errors (a path, `preset NAME`); an error at a
+    ///   key an override set names that override instead.
     package static func resolve(
         _ tree: JSONValue, source: String, overrides: [ConfigOverride] = []
     ) throws(TrainingConfigError) -> TrainingConfig {
@@ -72,22 +91,24 @@ extension TrainingConfig {
         }
         do {
             if let model = members["model"] { members["model"] = try expandModel(model, key: "model") }
-            try check(.object(members), against: schema, path: "")
+            try checkKeys(.object(members), against: keyTree, path: [])
         } catch { throw .inSource(source, error) }
         var root = JSONValue.object(members)
         for override in overrides {
-            do { try apply(override, to: &root) } catch {
-                if case .malformedOverride = error { throw error }
-                throw .inSource("--set \(override)", error)
+            do { try apply(override, to: &root) } catch { throw .inSource(override.argument, error) }
+        }
+        // An error at a key an override set names that override; one at another key, the
+        // source; one without a key, both.
+        func attributed(_ error: TrainingConfigError) -> TrainingConfigError {
+            if let key = error.key {
+                return .inSource(origin(of: key, in: overrides)?.argument ?? source, error)
             }
+            let options = Set(overrides.map(\.option)).sorted().joined(separator: " and ")
+            return .inSource(overrides.isEmpty ? source : "\(source) with \(options)", error)
         }
         let config: TrainingConfig
-        do {
-            config = try decode(root)
-        } catch { throw .inSource(overrides.isEmpty ? source : "\(source) with --set", error) }
-        do { try config.validate() } catch {
-            throw .inSource(overrides.isEmpty ? source : "\(source) with --set", error)
-        }
+        do { config = try decode(&root, overrides: overrides) } catch { throw attributed(error) }
+        do { try config.validate() } catch { throw attributed(error) }
         return config
     }
 
@@ -97,139 +118,50 @@ extension TrainingConfig {
         (try? JSONValue.parse(jsonData())) ?? .object([:])
     }
 
+    /// Every key a config has, each holding its default: a config encoded (the encoders
+    /// write absent optional values as null, so every key is there).
+    static let keyTree: JSONValue = TrainingConfig(model: ModelConfig(
+        vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16)).jsonTree
+
     /// The keys of the section at dotted `path` ("" for the top level, "model", ...).
-    public static func knownKeys(in path: String) -> [String] {
-        var node = schema
-        for part in path.split(separator: ".") where !path.isEmpty {
-            guard case .object(let members) = node, let next = members[String(part)] else { return [] }
-            node = next
-        }
-        guard case .object(let members) = node else { return [] }
+    static func knownKeys(in path: String) -> [String] {
+        let parts = path.split(separator: ".").map(String.init)
+        guard case .object(let members)? = keyTree.member(at: parts) else { return [] }
         return members.keys.sorted()
     }
 
-    // MARK: - Schema
+    // MARK: - Keys
 
-    /// The shape of a config: every key with a value of its kind (a default config with
-    /// its optional keys filled in). A null leaf is an optional key whose kind is in
-    /// ``optionalKinds``.
-    static let schema: JSONValue = {
-        guard case .object(var root) = TrainingConfig(model: ModelConfig(
-            vocabSize: 10_000, contextLength: 256, dModel: 512, numLayers: 4, numHeads: 16)).jsonTree
-        else { return .object([:]) }
-        for (section, key) in [("optimizer", "muon_weight_decay"), ("schedule", "cosine_steps"), ("schedule", "min_lr")] {
-            if case .object(var members) = root[section] {
-                if members[key] == nil { members[key] = .null }
-                root[section] = .object(members)
+    /// Rejects keys that `shape` does not have, at every level, suggesting the closest.
+    /// Values of the wrong kind are left to decoding, which names what the key accepts.
+    static func checkKeys(_ value: JSONValue, against shape: JSONValue, path: [String]) throws(TrainingConfigError) {
+        guard case .object(let known) = shape, case .object(let members) = value else { return }
+        for key in members.keys.sorted() {
+            guard let child = known[key] else {
+                let names = known.keys.sorted()
+                throw .unknownKey(key: dotted(path + [key]), known: names,
+                                  suggestion: closest(key, in: names).map { dotted(path + [$0]) })
             }
-        }
-        return .object(root)
-    }()
-
-    /// The kinds a leaf can hold.
-    enum LeafKind: Equatable {
-        case number, integer, bool, string, numberArray, stringArray
-
-        var expected: String {
-            switch self {
-            case .number: return "a number"
-            case .integer: return "a whole number"
-            case .bool: return "true or false"
-            case .string: return "a string"
-            case .numberArray: return "a list of numbers, e.g. [0.9,0.95]"
-            case .stringArray: return "a list of strings, e.g. [\"lm_head.weight\"]"
-            }
+            try checkKeys(members[key]!, against: child, path: path + [key])
         }
     }
 
-    /// Kinds of the optional keys (null by default).
-    static let optionalKinds: [String: LeafKind] = [
-        "steps": .integer, "max_tokens": .integer, "threads": .integer, "tokenizer": .string,
-        "schedule.cosine_steps": .integer, "schedule.min_lr": .number, "optimizer.muon_weight_decay": .number,
-    ]
-
-    /// Whole-number keys whose default is not null.
-    static let integerKeys: [String: LeafKind] = [
-        "batch_size": .integer, "eval_interval": .integer, "eval_batches": .integer, "checkpoint_interval": .integer,
-        "keep_checkpoints": .integer, "log_interval": .integer, "seed": .integer, "schedule.warmup_steps": .integer,
-        "optimizer.muon_ns_steps": .integer, "model.vocab_size": .integer, "model.context_length": .integer,
-        "model.d_model": .integer, "model.num_layers": .integer, "model.num_heads": .integer, "model.d_ff": .integer,
-    ]
-
-    /// True for keys that may be null.
-    static func isOptional(_ schemaValue: JSONValue, _ path: String) -> Bool {
-        schemaValue == .null || optionalKinds[path] != nil
-    }
-
-    /// Keys whose string value must be one of a few words.
-    static let choices: [String: [String]] = [
-        "optimizer.kind": OptimizerConfig.Kind.allCases.map(\.rawValue),
-        "optimizer.sgd_decay": ["none", "inverse_sqrt"],
-        "schedule.kind": ["constant", "cosine"],
-        "model.norm": ModelConfig.Norm.allCases.map(\.rawValue),
-        "model.position": ModelConfig.Position.allCases.map(\.rawValue),
-        "model.ffn": ModelConfig.FeedForward.allCases.map(\.rawValue),
-    ]
-
-    /// The kind of the leaf at `path` from its schema value.
-    static func leafKind(_ schemaValue: JSONValue, path: String) -> LeafKind {
-        if let kind = optionalKinds[path] ?? integerKeys[path] { return kind }
-        switch schemaValue {
-        case .bool: return .bool
-        case .string: return .string
-        case .array(let items):
-            if case .string = items.first { return .stringArray }
-            if items.isEmpty, path == "optimizer.muon_exclude" { return .stringArray }
-            return .numberArray
-        case .null: return optionalKinds[path] ?? .string
-        default: return .number
-        }
-    }
-
-    // MARK: - Checking a tree
-
-    /// Checks that `value` has only known keys, each holding a value of the right kind.
-    static func check(_ value: JSONValue, against schemaValue: JSONValue, path: String) throws(TrainingConfigError) {
-        if case .object(let shape) = schemaValue {
-            guard case .object(let members) = value else {
-                throw .typeMismatch(key: path, expected: "an object", found: value.kindDescription)
+    /// The default value at `path` in ``keyTree``, naming the first unknown part.
+    static func shape(at path: [String]) throws(TrainingConfigError) -> JSONValue {
+        var node = keyTree
+        for (depth, part) in path.enumerated() {
+            let walked = Array(path[..<depth])
+            guard case .object(let known) = node else {
+                throw .unknownKey(key: dotted(path), known: [], suggestion: dotted(walked))
             }
-            for (key, member) in members {
-                let childPath = path.isEmpty ? key : path + "." + key
-                guard let childSchema = shape[key] else {
-                    let known = shape.keys.sorted()
-                    throw .unknownKey(key: childPath, known: known, suggestion: closest(key, in: known))
-                }
-                try check(member, against: childSchema, path: childPath)
+            guard let next = known[part] else {
+                let names = known.keys.sorted()
+                throw .unknownKey(key: dotted(walked + [part]), known: names,
+                                  suggestion: closest(part, in: names).map { dotted(walked + [$0]) })
             }
-            return
+            node = next
         }
-        try checkLeaf(value, kind: leafKind(schemaValue, path: path), optional: isOptional(schemaValue, path), path: path)
-    }
-
-    static func checkLeaf(_ value: JSONValue, kind: LeafKind, optional: Bool, path: String) throws(TrainingConfigError) {
-        func mismatch() -> TrainingConfigError {
-            .typeMismatch(key: path, expected: kind.expected + (optional ? " or null" : ""),
-                          found: "\(value.kindDescription) \(value.jsonText)")
-        }
-        switch (kind, value) {
-        case (_, .null) where optional: return
-        case (.number, .number(let n)), (.integer, .number(let n)):
-            let x = n.doubleValue
-            guard x.isFinite else { throw mismatch() }
-            if kind == .integer, x.rounded() != x { throw mismatch() }
-        case (.bool, .bool): return
-        case (.string, .string(let s)):
-            if let allowed = choices[path], !allowed.contains(s) {
-                throw .invalidValue(key: path, value: "\"\(s)\"", expected: "one of " + allowed.joined(separator: ", "))
-            }
-        case (.numberArray, .array(let items)):
-            guard items.allSatisfy({ $0.doubleValue?.isFinite == true && $0.stringValue == nil }) else { throw mismatch() }
-        case (.stringArray, .array(let items)):
-            guard items.allSatisfy({ $0.stringValue != nil }) else { throw mismatch() }
-        default:
-            throw mismatch()
-        }
+        return node
     }
 
     /// A preset name under `model` becomes that preset's config object.
@@ -250,139 +182,157 @@ extension TrainingConfig {
 
     // MARK: - Applying --set
 
-    /// Sets the value of one override in `root`, parsed by the kind of its key.
+    /// Sets the value of one override in `root`.
     static func apply(_ override: ConfigOverride, to root: inout JSONValue) throws(TrainingConfigError) {
-        let parts = override.key.split(separator: ".").map(String.init)
-        // Find the schema for the key, naming the first unknown part.
-        var schemaNode = schema
-        var walked: [String] = []
-        for part in parts {
-            guard case .object(let shape) = schemaNode else {
-                throw .unknownKey(key: override.key, known: [], suggestion: walked.joined(separator: "."))
-            }
-            guard let next = shape[part] else {
-                let known = shape.keys.sorted()
-                let prefix = walked.isEmpty ? "" : walked.joined(separator: ".") + "."
-                throw .unknownKey(key: prefix + part, known: known, suggestion: closest(part, in: known).map { prefix + $0 })
-            }
-            walked.append(part)
-            schemaNode = next
-        }
-        let value: JSONValue
-        if case .object = schemaNode {
-            // Only `model` takes a whole object on the command line: a preset name or JSON.
-            let parsed = (try? JSONValue.parse(override.value)) ?? .string(override.value)
-            value = try expandModel(parsed, key: override.key)
-            try check(value, against: schemaNode, path: override.key)
-        } else {
-            value = try parseLeaf(override.value, kind: leafKind(schemaNode, path: override.key),
-                                  optional: isOptional(schemaNode, override.key), path: override.key)
-        }
-        root = setting(value, at: parts[...], in: root)
+        let path = override.path
+        let shape = try shape(at: path)
+        var value = parsedValue(override.value, shape: shape)
+        if path == ["model"] { value = try expandModel(value, key: override.key) }
+        try checkKeys(value, against: shape, path: path)
+        root = root.setting(value, at: path[...])
         // The run's length is steps or max_tokens: setting one clears the other.
-        if parts == ["steps"], value != .null { root = setting(.null, at: ["max_tokens"], in: root) }
-        if parts == ["max_tokens"], value != .null { root = setting(.null, at: ["steps"], in: root) }
+        if path == ["steps"], value != .null { root = root.setting(.null, at: ["max_tokens"]) }
+        if path == ["max_tokens"], value != .null { root = root.setting(.null, at: ["steps"]) }
     }
 
-    /// Parses the text of a `--set` value as `kind`.
-    static func parseLeaf(_ text: String, kind: LeafKind, optional: Bool, path: String) throws(TrainingConfigError) -> JSONValue {
-        if optional, text == "null" || text.isEmpty { return .null }
-        func fail() -> TrainingConfigError {
-            .typeMismatch(key: path, expected: kind.expected + (optional ? " or null" : ""), found: "'\(text)'")
+    /// Reads the text of a `--set` value: a JSON literal (`true`, `3e-4`, `[0.9,0.99]`,
+    /// `"x"`), a number in looser form (`1_000`, `.5`, `TRUE`), a comma list where `shape`
+    /// is a list (`0.9,0.99`), empty text as null, or else the text as a string.
+    static func parsedValue(_ text: String, shape: JSONValue) -> JSONValue {
+        let text = text.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty { return .null }
+        if let number = numberLiteral(text) { return number }
+        if let literal = try? JSONValue.parse(text) { return literal }
+        switch text.lowercased() {
+        case "true": return .bool(true)
+        case "false": return .bool(false)
+        case "null": return .null
+        default: break
         }
-        func number(_ piece: Substring) -> Double? {
-            let cleaned = piece.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "_", with: "")
-            guard let x = Double(cleaned), x.isFinite else { return nil }
-            return x
+        if case .array = shape {
+            let items = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+            return .array(items.split(separator: ",", omittingEmptySubsequences: false).map {
+                parsedValue(String($0), shape: .null)
+            })
         }
-        let value: JSONValue
-        switch kind {
-        case .number, .integer:
-            guard let x = number(text[...]) else { throw fail() }
-            // Integral values stay integers, so the decoder reads them into Int fields.
-            value = .number(x.rounded() == x && abs(x) < 9e15 ? .integer(Int64(x)) : .double(x))
-        case .bool:
-            switch text.lowercased() {
-            case "true": value = .bool(true)
-            case "false": value = .bool(false)
-            default: throw fail()
-            }
-        case .string:
-            let unquoted = text.count >= 2 && text.hasPrefix("\"") && text.hasSuffix("\"")
-                ? String(text.dropFirst().dropLast()) : text
-            value = .string(unquoted)
-        case .numberArray:
-            if let parsed = try? JSONValue.parse(text), case .array = parsed {
-                value = parsed
-            } else {
-                let pieces = text.split(separator: ",", omittingEmptySubsequences: false)
-                var items: [JSONValue] = []
-                for piece in pieces {
-                    guard let x = number(piece) else { throw fail() }
-                    items.append(.number(.double(x)))
-                }
-                value = .array(items)
-            }
-        case .stringArray:
-            if let parsed = try? JSONValue.parse(text), case .array = parsed {
-                value = parsed
-            } else {
-                value = .array(text.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
-            }
-        }
-        try checkLeaf(value, kind: kind, optional: optional, path: path)
-        return value
+        return .string(text)
     }
 
-    /// `root` with `value` at `path`, creating objects on the way.
-    static func setting(_ value: JSONValue, at path: ArraySlice<String>, in root: JSONValue) -> JSONValue {
-        guard let first = path.first else { return value }
-        var members = JSONObject()
-        if case .object(let existing) = root { members = existing }
-        members[first] = setting(value, at: path.dropFirst(), in: members[first] ?? .object([:]))
-        return .object(members)
+    /// A number written with optional `_` separators (`1_000`) or in a form JSON lacks
+    /// (`.5`, `+5`), or nil. Integers stay exact, so a whole-number key rejects 2^53 + 1
+    /// instead of reading it as 2^53.
+    static func numberLiteral(_ text: String) -> JSONValue? {
+        let plain = text.replacingOccurrences(of: "_", with: "")
+        guard plain.first.map({ $0.isNumber || "+-.".contains($0) }) == true else { return nil }
+        if let literal = try? JSONValue.parse(plain), case .number = literal { return literal }
+        guard let x = Double(plain), x.isFinite else { return nil }
+        return .number(.double(x))
+    }
+
+    /// The override that set `key` or a section holding it (the last one wins).
+    static func origin(of key: String, in overrides: [ConfigOverride]) -> ConfigOverride? {
+        overrides.last { key == $0.key || key.hasPrefix($0.key + ".") || $0.key.hasPrefix(key + ".") }
     }
 
     // MARK: - Decoding
 
-    /// Decodes a checked tree, turning decoding errors into keyed messages.
-    static func decode(_ tree: JSONValue) throws(TrainingConfigError) -> TrainingConfig {
-        do {
-            return try JSONDecoder().decode(TrainingConfig.self, from: Data(tree.jsonText.utf8))
-        } catch let error as ModelConfigError {
-            throw TrainingConfigError(error, section: "model")
-        } catch let error as DecodingError {
-            throw describe(error, in: tree)
-        } catch {
-            throw .invalidJSON(path: "config", reason: "\(error)")
+    /// Decodes `root` once. A bare word read as another kind (`tokenizer=123`) where the key
+    /// wants text is read again as text, once per override.
+    static func decode(_ root: inout JSONValue, overrides: [ConfigOverride]) throws(TrainingConfigError) -> TrainingConfig {
+        var reread: Set<String> = []
+        while true {
+            do {
+                return try JSONDecoder().decode(TrainingConfig.self, from: Data(root.jsonText.utf8))
+            } catch DecodingError.typeMismatch(let type, let context) where type == String.self {
+                let key = codingKey(context.codingPath).key
+                if let override = overrides.last(where: { $0.key == key }), !reread.contains(key),
+                   let shape = try? shape(at: override.path) {
+                    reread.insert(key)
+                    root = root.setting(textValue(override.value, shape: shape), at: override.path[...])
+                    continue
+                }
+                throw describe(.typeMismatch(type, context), in: root, overrides: overrides)
+            } catch let error as DecodingError {
+                throw describe(error, in: root, overrides: overrides)
+            } catch let error as ModelConfigError {
+                throw TrainingConfigError(error, section: "model")
+            } catch {
+                throw .invalidJSON(path: "config", reason: "\(error)")
+            }
         }
     }
 
-    private static func describe(_ error: DecodingError, in tree: JSONValue) -> TrainingConfigError {
-        func key(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
-        }
-        func found(_ path: String) -> String {
-            var node = tree
-            for part in path.split(separator: ".") {
-                guard case .object(let members) = node, let next = members[String(part)] else { return "missing" }
-                node = next
-            }
-            return node.jsonText
+    /// The text of a `--set` value as a string, or a list of strings where `shape` is a list.
+    static func textValue(_ text: String, shape: JSONValue) -> JSONValue {
+        guard case .array = shape else { return .string(text) }
+        let items = text.hasPrefix("[") && text.hasSuffix("]") ? String(text.dropFirst().dropLast()) : text
+        return .array(items.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+    }
+
+    /// The dotted key of a coding path, up to the first list index, and whether the path
+    /// goes on into the list (`optimizer.betas[1]` gives `optimizer.betas`, true).
+    static func codingKey(_ path: [any CodingKey]) -> (key: String, inList: Bool) {
+        let keys = path.prefix { $0.intValue == nil }
+        return (dotted(keys.map(\.stringValue)), keys.count < path.count)
+    }
+
+    /// A keyed message for a decoding error: the key, what it holds and what it accepts.
+    static func describe(_ error: DecodingError, in root: JSONValue, overrides: [ConfigOverride]) -> TrainingConfigError {
+        func found(_ key: String) -> String {
+            if let override = overrides.last(where: { $0.key == key }) { return "'\(override.value)'" }
+            guard let value = root.member(at: key.split(separator: ".").map(String.init)) else { return "missing" }
+            return value == .null ? "null" : "\(value.kindDescription) \(value.jsonText)"
         }
         switch error {
         case .keyNotFound(let missing, let context):
-            let path = (context.codingPath.map(\.stringValue) + [missing.stringValue]).joined(separator: ".")
-            return .invalidValue(key: path, value: "missing", expected: "a value (this key is required)")
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            let path = key(context)
-            let expected = optionalKinds[path] == .integer || context.debugDescription.contains("Int")
-                ? "a whole number" : context.debugDescription
-            return .typeMismatch(key: path, expected: expected, found: found(path))
+            let key = codingKey(context.codingPath + [missing]).key
+            return .invalidValue(key: key, value: "missing", expected: "a value (this key is required)")
+        case .typeMismatch(let type, let context), .valueNotFound(let type, let context):
+            let (key, inList) = codingKey(context.codingPath)
+            return .typeMismatch(key: key, expected: expectation(type, at: key, inList: inList, in: root), found: found(key))
+        case .dataCorrupted(let context):
+            let key = codingKey(context.codingPath).key
+            if let choice = context.underlyingError as? InvalidChoice {
+                return .invalidValue(key: key, value: "\"\(choice.value)\"",
+                                     expected: "one of " + choice.choices.joined(separator: ", "))
+            }
+            return .typeMismatch(key: key, expected: context.debugDescription, found: found(key))
         @unknown default:
             return .invalidJSON(path: "config", reason: "\(error)")
         }
     }
+
+    /// What a key of the Swift type `type` accepts, in words; a list key shows its default
+    /// as an example, and a key whose default is null also accepts null.
+    static func expectation(_ type: Any.Type, at key: String, inList: Bool, in root: JSONValue) -> String {
+        let path = key.split(separator: ".").map(String.init)
+        let example = keyTree.member(at: path)
+        let one: String, many: String
+        switch type {
+        case is Int.Type:
+            var large = false
+            if case .number(let number)? = root.member(at: path) {
+                large = number.intValue.map { $0.magnitude > UInt(configWholeNumberLimit) }
+                    ?? (abs(number.doubleValue) > Double(configWholeNumberLimit))
+            }
+            (one, many) = large ? ("a whole number from -2^53 to 2^53", "whole numbers") : ("a whole number", "whole numbers")
+        case is Double.Type, is Float.Type: (one, many) = ("a number", "numbers")
+        case is Bool.Type: (one, many) = ("true or false", "booleans")
+        case is String.Type: (one, many) = ("a string", "strings")
+        default:
+            switch example {
+            case .array?: (one, many) = ("a list", "lists")
+            case .object?: (one, many) = ("an object", "objects")
+            default: (one, many) = ("a value of type \(type)", "values of type \(type)")
+            }
+        }
+        var text = inList ? "a list of \(many)" : one
+        if case .array(let items)? = example, !items.isEmpty { text += ", e.g. \(example!.jsonText)" }
+        if example == .null { text += " or null" }
+        return text
+    }
+
+    // MARK: - Suggestions
 
     /// The known key closest to `key` by edit distance, when it is close.
     static func closest(_ key: String, in known: [String]) -> String? {
@@ -404,5 +354,30 @@ extension TrainingConfig {
             return known.first { $0.contains(key) || key.contains($0) && $0.count > 2 }
         }
         return best.0
+    }
+
+    static func dotted(_ parts: [String]) -> String { parts.joined(separator: ".") }
+}
+
+// MARK: - Tree paths
+
+extension JSONValue {
+    /// The value at `path` through nested objects, or nil.
+    func member(at path: [String]) -> JSONValue? {
+        var node = self
+        for part in path {
+            guard case .object(let members) = node, let next = members[part] else { return nil }
+            node = next
+        }
+        return node
+    }
+
+    /// This value with `value` at `path`, creating objects on the way.
+    func setting(_ value: JSONValue, at path: ArraySlice<String>) -> JSONValue {
+        guard let first = path.first else { return value }
+        var members = JSONObject()
+        if case .object(let existing) = self { members = existing }
+        members[first] = (members[first] ?? .object([:])).setting(value, at: path.dropFirst())
+        return .object(members)
     }
 }

@@ -65,6 +65,21 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// `tokenizer`: where the tokenizer that encoded the data lives (a folder or vocab
     /// file); recorded in checkpoints so generation can find it. Optional.
     public var tokenizer: String?
+    /// `grad_accum_steps`: micro-batches of `batch_size` whose gradients are averaged into
+    /// one optimizer step (gradient accumulation). With N ranks the global batch is
+    /// batch_size × grad_accum_steps × N sequences.
+    public var gradAccumSteps: Int
+    /// `bucket_mb`: data-parallel runs sum gradients over ranks in buckets of about this
+    /// many megabytes (MiB), each started as soon as backward has finished it.
+    public var bucketMB: Double
+    /// `overlap_communication`: start each bucket's all-reduce during backward (true) or
+    /// reduce every bucket after backward (false; for measuring what overlap gains).
+    public var overlapCommunication: Bool
+    /// `shard_optimizer`: in a data-parallel job each rank keeps the optimizer state of its
+    /// share of the parameters only (ZeRO stage 1): gradients are reduce-scattered, each rank
+    /// updates its share, and the parameters are all-gathered. AdamW or Muon; checkpoints
+    /// hold the whole state, so any rank count, sharded or not, resumes them.
+    public var shardOptimizer: Bool
 
     /// A configuration with the given model and default settings for everything else.
     public init(
@@ -72,7 +87,9 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         schedule: ScheduleConfig = ScheduleConfig(), batchSize: Int = 32, steps: Int? = 1000,
         maxTokens: Int? = nil, evalInterval: Int = 200, evalBatches: Int = 10, fullEval: Bool = false,
         checkpointInterval: Int = 1000, keepCheckpoints: Int = 3, logInterval: Int = 10,
-        gradClip: Double = 1.0, seed: Int = 0, threads: Int? = nil, tokenizer: String? = nil
+        gradClip: Double = 1.0, seed: Int = 0, threads: Int? = nil, tokenizer: String? = nil,
+        gradAccumSteps: Int = 1, bucketMB: Double = 8, overlapCommunication: Bool = true,
+        shardOptimizer: Bool = false
     ) {
         self.model = model
         self.optimizer = optimizer
@@ -90,23 +107,37 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         self.seed = seed
         self.threads = threads
         self.tokenizer = tokenizer
+        self.gradAccumSteps = gradAccumSteps
+        self.bucketMB = bucketMB
+        self.overlapCommunication = overlapCommunication
+        self.shardOptimizer = shardOptimizer
     }
 
     // MARK: - Derived values
 
-    /// Training tokens per optimizer step: batch_size × context_length.
-    public var tokensPerStep: Int { batchSize * model.contextLength }
+    /// Training tokens per optimizer step in one process:
+    /// batch_size × grad_accum_steps × context_length.
+    public var tokensPerStep: Int { tokensPerStep(ranks: 1) }
 
-    /// The number of optimizer steps the run takes (from `steps` or `max_tokens`).
-    public var totalSteps: Int {
+    /// Training tokens per optimizer step of a job of `ranks` processes (the global batch).
+    public func tokensPerStep(ranks: Int) -> Int { batchSize * gradAccumSteps * ranks * model.contextLength }
+
+    /// The number of optimizer steps the run takes (from `steps` or `max_tokens`) in one process.
+    public var totalSteps: Int { totalSteps(ranks: 1) }
+
+    /// The number of optimizer steps of a job of `ranks` processes: `steps`, or `max_tokens`
+    /// divided by the global batch's tokens, rounded up.
+    public func totalSteps(ranks: Int) -> Int {
         if let steps { return steps }
-        guard let maxTokens, tokensPerStep > 0 else { return 0 }
-        return (maxTokens + tokensPerStep - 1) / tokensPerStep
+        let perStep = tokensPerStep(ranks: ranks)
+        guard let maxTokens, perStep > 0 else { return 0 }
+        return (maxTokens + perStep - 1) / perStep
     }
 
     /// The learning-rate schedule of this run.
     /// - Throws: ``TrainingConfigError`` naming the `schedule.*` key at fault.
-    public func makeSchedule() throws(TrainingConfigError) -> any LearningRateSchedule {
+    public func makeSchedule(ranks: Int = 1) throws(TrainingConfigError) -> any LearningRateSchedule {
+        let totalSteps = totalSteps(ranks: ranks)
         if schedule.kind == .cosine, schedule.cosineSteps == nil, schedule.warmupSteps > totalSteps {
             throw .invalidValue(key: "schedule.warmup_steps", value: "\(schedule.warmupSteps)",
                                 expected: "at most the run's \(totalSteps) steps (the cosine ends at the last step)")
@@ -139,6 +170,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case logInterval = "log_interval"
         case gradClip = "grad_clip"
         case seed, threads, tokenizer
+        case gradAccumSteps = "grad_accum_steps"
+        case bucketMB = "bucket_mb"
+        case overlapCommunication = "overlap_communication"
+        case shardOptimizer = "shard_optimizer"
     }
 
     public init(from decoder: Decoder) throws {
@@ -147,21 +182,25 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         model = try c.decode(ModelConfig.self, forKey: .model)
         optimizer = try c.decodeIfPresent(OptimizerConfig.self, forKey: .optimizer) ?? d.optimizer
         schedule = try c.decodeIfPresent(ScheduleConfig.self, forKey: .schedule) ?? d.schedule
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        batchSize = try c.decodeWholeNumberIfPresent(forKey: .batchSize) ?? d.batchSize
         // A file that gives neither length key gets the default step count.
-        let steps = try c.decodeIfPresent(Int.self, forKey: .steps)
-        maxTokens = try c.decodeIfPresent(Int.self, forKey: .maxTokens)
+        let steps = try c.decodeWholeNumberIfPresent(forKey: .steps)
+        maxTokens = try c.decodeWholeNumberIfPresent(forKey: .maxTokens)
         self.steps = steps ?? (maxTokens == nil ? d.steps : nil)
-        evalInterval = try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? d.evalInterval
-        evalBatches = try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? d.evalBatches
+        evalInterval = try c.decodeWholeNumberIfPresent(forKey: .evalInterval) ?? d.evalInterval
+        evalBatches = try c.decodeWholeNumberIfPresent(forKey: .evalBatches) ?? d.evalBatches
         fullEval = try c.decodeIfPresent(Bool.self, forKey: .fullEval) ?? d.fullEval
-        checkpointInterval = try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? d.checkpointInterval
-        keepCheckpoints = try c.decodeIfPresent(Int.self, forKey: .keepCheckpoints) ?? d.keepCheckpoints
-        logInterval = try c.decodeIfPresent(Int.self, forKey: .logInterval) ?? d.logInterval
+        checkpointInterval = try c.decodeWholeNumberIfPresent(forKey: .checkpointInterval) ?? d.checkpointInterval
+        keepCheckpoints = try c.decodeWholeNumberIfPresent(forKey: .keepCheckpoints) ?? d.keepCheckpoints
+        logInterval = try c.decodeWholeNumberIfPresent(forKey: .logInterval) ?? d.logInterval
         gradClip = try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? d.gradClip
-        seed = try c.decodeIfPresent(Int.self, forKey: .seed) ?? d.seed
-        threads = try c.decodeIfPresent(Int.self, forKey: .threads)
+        seed = try c.decodeWholeNumberIfPresent(forKey: .seed) ?? d.seed
+        threads = try c.decodeWholeNumberIfPresent(forKey: .threads)
         tokenizer = try c.decodeIfPresent(String.self, forKey: .tokenizer)
+        gradAccumSteps = try c.decodeWholeNumberIfPresent(forKey: .gradAccumSteps) ?? d.gradAccumSteps
+        bucketMB = try c.decodeIfPresent(Double.self, forKey: .bucketMB) ?? d.bucketMB
+        overlapCommunication = try c.decodeIfPresent(Bool.self, forKey: .overlapCommunication) ?? d.overlapCommunication
+        shardOptimizer = try c.decodeIfPresent(Bool.self, forKey: .shardOptimizer) ?? d.shardOptimizer
     }
 
     /// Writes every key; absent optional values are written as `null` so config.json lists
@@ -184,6 +223,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try c.encode(seed, forKey: .seed)
         try c.encode(threads, forKey: .threads)
         try c.encode(tokenizer, forKey: .tokenizer)
+        try c.encode(gradAccumSteps, forKey: .gradAccumSteps)
+        try c.encode(bucketMB, forKey: .bucketMB)
+        try c.encode(overlapCommunication, forKey: .overlapCommunication)
+        try c.encode(shardOptimizer, forKey: .shardOptimizer)
     }
 
     /// The configuration as pretty, key-sorted JSON with every key (config.json).
@@ -240,6 +283,10 @@ extension TrainingConfig {
         try require(logInterval >= 1, "log_interval", logInterval, "a positive integer")
         try require(gradClip.isFinite && gradClip >= 0, "grad_clip", gradClip, "a number >= 0 (0: no clipping)")
         try require(seed >= 0 && seed <= Self.maxSeed, "seed", seed, "an integer from 0 to 2^53")
+        try require(gradAccumSteps >= 1, "grad_accum_steps", gradAccumSteps, "a positive integer (1: no accumulation)")
+        try require(bucketMB.isFinite && bucketMB > 0, "bucket_mb", bucketMB, "a positive number of megabytes")
+        try require(!shardOptimizer || optimizer.kind != .sgd, "shard_optimizer", shardOptimizer,
+                    "false with optimizer.kind sgd (SGD keeps no state to shard; use adamw or muon)")
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
         _ = try makeSchedule()
     }

@@ -14,8 +14,8 @@ public enum TrainingConfigError: Error, CustomStringConvertible, LocalizedError,
     case typeMismatch(key: String, expected: String, found: String)
     /// No training preset (or model preset, for `model`) has this name.
     case unknownPreset(name: String, available: [String])
-    /// A `--set` argument that is not `key=value`.
-    case malformedOverride(argument: String, reason: String)
+    /// A `--set` (or `--grid`, named by `option`) argument that is not `key=value`.
+    case malformedOverride(option: String, argument: String, reason: String)
     /// The file could not be read.
     case unreadable(path: String, reason: String)
     /// The file is not valid JSON, or not a JSON object.
@@ -34,8 +34,8 @@ public enum TrainingConfigError: Error, CustomStringConvertible, LocalizedError,
             return "\(key) is \(found); expected \(expected)"
         case let .unknownPreset(name, available):
             return "no preset named \(name); available: \(available.joined(separator: ", "))"
-        case let .malformedOverride(argument, reason):
-            return "--set \(argument): \(reason)"
+        case let .malformedOverride(option, argument, reason):
+            return "\(option) \(argument): \(reason)"
         case let .unreadable(path, reason):
             return "cannot read training config \(path): \(reason)"
         case let .invalidJSON(path, reason):
@@ -51,6 +51,15 @@ public enum TrainingConfigError: Error, CustomStringConvertible, LocalizedError,
     public var underlying: TrainingConfigError {
         if case .inSource(_, let inner) = self { return inner.underlying }
         return self
+    }
+
+    /// The dotted key at fault, where the error names one.
+    var key: String? {
+        switch self {
+        case .invalidValue(let key, _, _), .unknownKey(let key, _, _), .typeMismatch(let key, _, _): return key
+        case .inSource(_, let inner): return inner.key
+        default: return nil
+        }
     }
 
     // MARK: - From the sections' errors

@@ -1,3 +1,4 @@
+import FableModel
 import Foundation
 
 /// A learning rate as a function of the step (0-based: the rate for step t's update).
@@ -56,7 +57,7 @@ public struct CosineSchedule: LearningRateSchedule, Equatable {
 /// gives a ``CosineSchedule`` from the optimizer's `lr` down to `lr * min_lr_ratio`
 /// (or to `min_lr` when that is given).
 public struct ScheduleConfig: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable { case constant, cosine }
+    public enum Kind: String, ConfigChoice, Sendable { case constant, cosine }
 
     public var kind: Kind = .cosine
     /// T_w.
@@ -82,10 +83,21 @@ public struct ScheduleConfig: Codable, Equatable, Sendable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = ScheduleConfig()
         kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? d.kind
-        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
-        cosineSteps = try c.decodeIfPresent(Int.self, forKey: .cosineSteps)
+        warmupSteps = try c.decodeWholeNumberIfPresent(forKey: .warmupSteps) ?? d.warmupSteps
+        cosineSteps = try c.decodeWholeNumberIfPresent(forKey: .cosineSteps)
         minLRRatio = try c.decodeIfPresent(Double.self, forKey: .minLRRatio) ?? d.minLRRatio
         minLR = try c.decodeIfPresent(Double.self, forKey: .minLR)
+    }
+
+    /// Writes every key (`cosine_steps` and `min_lr` as null when absent), so a run's
+    /// config.json lists every setting and `--set` knows every key.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(warmupSteps, forKey: .warmupSteps)
+        try c.encode(cosineSteps, forKey: .cosineSteps)
+        try c.encode(minLRRatio, forKey: .minLRRatio)
+        try c.encode(minLR, forKey: .minLR)
     }
 
     /// The schedule for a run of `totalSteps` with peak rate `maxRate`.

@@ -1,3 +1,4 @@
+import FableModel
 import Foundation
 import FableTensor
 
@@ -13,7 +14,7 @@ import FableTensor
 /// RMSNorm gains, any 1-D parameter) goes to AdamW. Patterns are names with `*` wildcards
 /// (`*` matches any run of characters, dots included), e.g. `layers.*.attn.*`.
 public struct OptimizerConfig: Codable, Equatable, Sendable {
-    public enum Kind: String, Codable, Sendable, CaseIterable {
+    public enum Kind: String, ConfigChoice, Sendable {
         case sgd, adamw, muon
     }
 
@@ -67,9 +68,27 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         muonLR = try c.decodeIfPresent(Double.self, forKey: .muonLR) ?? d.muonLR
         muonMomentum = try c.decodeIfPresent(Double.self, forKey: .muonMomentum) ?? d.muonMomentum
         muonNesterov = try c.decodeIfPresent(Bool.self, forKey: .muonNesterov) ?? d.muonNesterov
-        muonNSSteps = try c.decodeIfPresent(Int.self, forKey: .muonNSSteps) ?? d.muonNSSteps
+        muonNSSteps = try c.decodeWholeNumberIfPresent(forKey: .muonNSSteps) ?? d.muonNSSteps
         muonWeightDecay = try c.decodeIfPresent(Double.self, forKey: .muonWeightDecay)
         muonExclude = try c.decodeIfPresent([String].self, forKey: .muonExclude) ?? d.muonExclude
+    }
+
+    /// Writes every key (`muon_weight_decay` as null when absent), so a run's config.json
+    /// lists every setting and `--set` knows every key.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(lr, forKey: .lr)
+        try c.encode(betas, forKey: .betas)
+        try c.encode(eps, forKey: .eps)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        try c.encode(sgdDecay, forKey: .sgdDecay)
+        try c.encode(muonLR, forKey: .muonLR)
+        try c.encode(muonMomentum, forKey: .muonMomentum)
+        try c.encode(muonNesterov, forKey: .muonNesterov)
+        try c.encode(muonNSSteps, forKey: .muonNSSteps)
+        try c.encode(muonWeightDecay, forKey: .muonWeightDecay)
+        try c.encode(muonExclude, forKey: .muonExclude)
     }
 
     // MARK: - Validation and construction
@@ -103,16 +122,22 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     /// The optimizer this config describes, over every parameter of `store`.
     /// - Throws: ``OptimizerConfigError`` for invalid values.
     public func makeOptimizer(for store: ParameterStore) throws -> any Optimizer {
+        try makeOptimizer(for: store, entries: store.entries)
+    }
+
+    /// The optimizer over `entries` of `store` only (a rank's shard when optimizer state is
+    /// sharded). SGD keeps no state and always updates the whole store.
+    public func makeOptimizer(for store: ParameterStore, entries: [ParameterStore.Entry]) throws -> any Optimizer {
         try validate()
         let adamHyper = AdamW.Hyperparameters(beta1: betas[0], beta2: betas[1], eps: eps, weightDecay: weightDecay)
         switch kind {
         case .sgd:
             return SGD(store: store, decay: sgdDecay)
         case .adamw:
-            return AdamW(store: store, hyperparameters: adamHyper)
+            return AdamW(store: store, entries: entries, hyperparameters: adamHyper)
         case .muon:
-            let muonEntries = store.entries.filter { usesMuon(name: $0.name, shape: $0.shape) }
-            let adamEntries = store.entries.filter { !usesMuon(name: $0.name, shape: $0.shape) }
+            let muonEntries = entries.filter { usesMuon(name: $0.name, shape: $0.shape) }
+            let adamEntries = entries.filter { !usesMuon(name: $0.name, shape: $0.shape) }
             let muon = Muon(
                 store: store, entries: muonEntries,
                 hyperparameters: .init(momentum: muonMomentum, nesterov: muonNesterov,

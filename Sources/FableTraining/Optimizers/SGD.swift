@@ -1,3 +1,4 @@
+import FableModel
 import Foundation
 import FableTensor
 
@@ -5,7 +6,7 @@ import FableTensor
 /// `lr / sqrt(t + 1)` (the CS336 handout's example optimizer, t counting from 0).
 public final class SGD: Optimizer {
     /// How the rate changes with the step count.
-    public enum Decay: String, Codable, Sendable {
+    public enum Decay: String, ConfigChoice, Sendable {
         /// The rate given to ``step(learningRate:)`` as is.
         case none
         /// `lr / sqrt(t + 1)`, t = steps taken before this one.

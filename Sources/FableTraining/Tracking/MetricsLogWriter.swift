@@ -9,7 +9,7 @@ import Darwin
 #endif
 
 /// The C library's `close`, which the writer's own `close()` method hides inside the class.
-private let systemClose: (Int32) -> Int32 = close
+private let systemClose: @Sendable (Int32) -> Int32 = { close($0) }
 
 /// Appends lines to a metrics.jsonl file, one `write` per line, so the file on disk is
 /// always whole lines plus at most one cut-short final line if the process dies mid-write

@@ -18,19 +18,19 @@ import Darwin
 /// it. A second Ctrl-C, when `secondSignalTerminates` is true, restores the default action
 /// and re-raises the signal, so an impatient user can still stop at once.
 ///
+/// Several may be active at once (tests running concurrently, nested work): the handler
+/// stays installed until the last one for a signal is cancelled, and each sees every signal
+/// that arrives while it is active.
+///
 /// ```swift
 /// let interrupt = InterruptSignal { print("stopping after this step…") }
 /// defer { interrupt.cancel() }
 /// let result = try trainer.run(in: dir, shouldStop: { interrupt.isRaised })
 /// ```
 public final class InterruptSignal: @unchecked Sendable {
-    private let signalNumbers: [Int32]
-    private let startCount: Int
-    private var previousActions: [sigaction]
-    private let readSource: DispatchSourceRead
-    private let pipeDescriptors: (read: Int32, write: Int32)
-    private let lock = NSLock()
-    private var cancelled = false
+    fileprivate let signalNumbers: [Int32]
+    fileprivate let startCount: Int
+    fileprivate let onFirst: (@Sendable () -> Void)?
 
     /// Starts catching `signal` (SIGINT by default).
     /// - Parameters:
@@ -43,65 +43,115 @@ public final class InterruptSignal: @unchecked Sendable {
     }
 
     /// Starts catching every signal in `signals` (e.g. SIGINT and SIGTERM); any of them
-    /// raises the flag. Only one `InterruptSignal` should be active at a time.
+    /// raises the flag.
     public init(signals: [Int32], secondSignalTerminates: Bool = true, onFirst: (@Sendable () -> Void)? = nil) {
         signalNumbers = signals
-        var fds: [Int32] = [-1, -1]
-        if pipe(&fds) != 0 { fds = [-1, -1] }
-        pipeDescriptors = (fds[0], fds[1])
+        self.onFirst = onFirst
         startCount = interruptState.count.load(ordering: .sequentiallyConsistent)
-        interruptState.pipeWrite.store(fds[1], ordering: .sequentiallyConsistent)
         interruptState.terminatesOnSecond.store(secondSignalTerminates, ordering: .sequentiallyConsistent)
         interruptState.startCount.store(startCount, ordering: .sequentiallyConsistent)
-
-        readSource = DispatchSource.makeReadSource(fileDescriptor: fds[0], queue: .global())
-        let readFD = fds[0]
-        var fired = false
-        readSource.setEventHandler {
-            var byte: UInt8 = 0
-            _ = read(readFD, &byte, 1)
-            if !fired { fired = true; onFirst?() }
-        }
-        readSource.resume()
-
-        var action = sigaction()
-        #if canImport(Glibc)
-        action.__sigaction_handler.sa_handler = interruptHandler
-        #else
-        action.__sigaction_u.__sa_handler = interruptHandler
-        #endif
-        sigemptyset(&action.sa_mask)
-        action.sa_flags = 0
-        previousActions = signals.map { number in
-            var previous = sigaction()
-            sigaction(number, &action, &previous)
-            return previous
-        }
+        InterruptRegistry.shared.add(self)
     }
 
-    /// True once the signal has arrived after this object started catching it.
+    /// True once a signal has arrived after this object started catching it.
     public var isRaised: Bool {
         interruptState.count.load(ordering: .sequentiallyConsistent) > startCount
     }
 
-    /// Stops catching the signal and restores the action that was in place before.
+    /// Stops catching; the action that was in place before comes back once no other
+    /// `InterruptSignal` catches the signal.
     public func cancel() {
-        lock.lock()
-        let first = !cancelled
-        cancelled = true
-        lock.unlock()
-        guard first else { return }
-        for (number, previous) in zip(signalNumbers, previousActions) {
-            var previous = previous
-            sigaction(number, &previous, nil)
-        }
-        interruptState.pipeWrite.store(-1, ordering: .sequentiallyConsistent)
-        readSource.cancel()
-        if pipeDescriptors.read >= 0 { close(pipeDescriptors.read) }
-        if pipeDescriptors.write >= 0 { close(pipeDescriptors.write) }
+        InterruptRegistry.shared.remove(ObjectIdentifier(self))
     }
 
     deinit { cancel() }
+}
+
+/// The active ``InterruptSignal``s, the installed handlers and the wake-up pipe, shared by
+/// the whole process (a signal's action is process-wide).
+private final class InterruptRegistry: @unchecked Sendable {
+    static let shared = InterruptRegistry()
+
+    private struct Entry {
+        weak var signal: InterruptSignal?
+        let signalNumbers: [Int32]
+        var fired = false
+    }
+
+    private let lock = NSLock()
+    private var active: [ObjectIdentifier: Entry] = [:]
+    private var installed: [Int32: (users: Int, previous: sigaction)] = [:]
+    /// The read end of the wake-up pipe and its source; made once and kept for the process.
+    private var readSource: DispatchSourceRead?
+
+    func add(_ signal: InterruptSignal) {
+        lock.lock(); defer { lock.unlock() }
+        startReadingIfNeeded()
+        active[ObjectIdentifier(signal)] = Entry(signal: signal, signalNumbers: signal.signalNumbers)
+        for number in signal.signalNumbers {
+            if let entry = installed[number] {
+                installed[number] = (entry.users + 1, entry.previous)
+                continue
+            }
+            var action = sigaction()
+            #if canImport(Glibc)
+            action.__sigaction_handler.sa_handler = interruptHandler
+            #else
+            action.__sigaction_u.__sa_handler = interruptHandler
+            #endif
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            var previous = sigaction()
+            sigaction(number, &action, &previous)
+            installed[number] = (1, previous)
+        }
+    }
+
+    func remove(_ id: ObjectIdentifier) {
+        lock.lock(); defer { lock.unlock() }
+        guard let entry = active.removeValue(forKey: id) else { return }
+        for number in entry.signalNumbers {
+            guard let use = installed[number] else { continue }
+            if use.users > 1 {
+                installed[number] = (use.users - 1, use.previous)
+            } else {
+                var previous = use.previous
+                sigaction(number, &previous, nil)
+                installed[number] = nil
+            }
+        }
+    }
+
+    /// Creates the pipe the handler writes to and the source that reads it. Called locked.
+    private func startReadingIfNeeded() {
+        guard readSource == nil else { return }
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }  // without a pipe the flag still works, onFirst does not run
+        let readFD = fds[0]
+        interruptState.pipeWrite.store(fds[1], ordering: .sequentiallyConsistent)
+        let source = DispatchSource.makeReadSource(fileDescriptor: readFD, queue: .global())
+        source.setEventHandler { [unowned self] in
+            var byte: UInt8 = 0
+            _ = read(readFD, &byte, 1)
+            self.wake()
+        }
+        source.resume()
+        readSource = source
+    }
+
+    /// Runs `onFirst` of every active signal raised since it started, once each.
+    private func wake() {
+        let count = interruptState.count.load(ordering: .sequentiallyConsistent)
+        var due: [@Sendable () -> Void] = []
+        lock.lock()
+        for (id, entry) in active where !entry.fired {
+            guard let signal = entry.signal, count > signal.startCount else { continue }
+            active[id]?.fired = true
+            if let onFirst = signal.onFirst { due.append(onFirst) }
+        }
+        lock.unlock()
+        for action in due { action() }
+    }
 }
 
 /// What the signal handler may touch: lock-free atomics only.
@@ -114,8 +164,8 @@ private final class InterruptState: Sendable {
 
 private let interruptState = InterruptState()
 
-/// The C signal handler: count, wake the read source, and on a second signal fall back to
-/// the default action.
+/// The C signal handler: count, wake the read source, and on a second signal (counted from
+/// the newest `InterruptSignal`) fall back to the default action.
 private func interruptHandler(_ signal: Int32) {
     let (_, total) = interruptState.count.add(1, ordering: .sequentiallyConsistent)
     let fd = interruptState.pipeWrite.load(ordering: .sequentiallyConsistent)

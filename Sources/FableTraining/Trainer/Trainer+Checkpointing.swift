@@ -15,6 +15,8 @@ extension Trainer {
         public static let trainData = "run.train_data"
         /// The validation token file's path.
         public static let valData = "run.val_data"
+        /// The number of data-parallel ranks that wrote the checkpoint.
+        public static let ranks = "run.ranks"
     }
 
     // MARK: - Saving
@@ -35,6 +37,7 @@ extension Trainer {
             MetadataKey.wallSeconds: String(wallSeconds),
             MetadataKey.threads: String(Parallel.threadCount),
             MetadataKey.trainData: trainData.url.path,
+            MetadataKey.ranks: String(communicator.size),
         ]
         if let valData { extra[MetadataKey.valData] = valData.url.path }
         // The model config where ModelWeights looks for it too, so any tool that reads
@@ -42,7 +45,8 @@ extension Trainer {
         extra[ModelWeights.configMetadataKey] = String(decoding: config.model.jsonData(), as: UTF8.self)
         let state = Checkpoint.RunState(step: step, rng: sampler, config: config.jsonText,
                                         tokenizer: config.tokenizer, extra: extra)
-        try Checkpoint.save(to: url, store: model.parameters, optimizer: optimizer, state: state)
+        try Checkpoint.save(to: url, store: model.parameters, optimizer: shards == nil ? optimizer : try gatheredOptimizer(),
+                            state: state)
     }
 
     // MARK: - Restoring
@@ -67,12 +71,20 @@ extension Trainer {
                     reason: "the checkpoint holds \(savedConfig.optimizer.kind.rawValue) state but this run uses \(config.optimizer.kind.rawValue)")
             }
         }
-        let state = try Checkpoint.load(from: url, into: model.parameters, optimizer: optimizer)
+        // Checkpoints hold the whole optimizer state; a sharded rank keeps its share of it.
+        let whole = shards == nil ? optimizer : try config.optimizer.makeOptimizer(for: model.parameters)
+        let state = try Checkpoint.load(from: url, into: model.parameters, optimizer: whole)
+        if shards != nil { keepOwnShare(of: whole) }
         step = state.step
         sampler = state.rng
-        tokens = state.extra[MetadataKey.tokens].flatMap(Int.init) ?? state.step * config.tokensPerStep
+        tokens = state.extra[MetadataKey.tokens].flatMap(Int.init) ?? state.step * config.tokensPerStep(ranks: communicator.size)
         previousWallSeconds = state.extra[MetadataKey.wallSeconds].flatMap(Double.init) ?? 0
         return state
+    }
+
+    /// The number of ranks that wrote a checkpoint, when it says.
+    public static func rankCount(of state: Checkpoint.RunState) -> Int? {
+        state.extra[MetadataKey.ranks].flatMap(Int.init)
     }
 
     /// The thread count a checkpoint was written with, when it says.

@@ -30,18 +30,24 @@ extension Trainer {
         return try evaluate(batches, isFullSplit: fullSplit || batches.count * batches.batchSize >= batches.windowCount)
     }
 
-    /// The mean loss over `batches`, each batch weighted by its number of tokens.
+    /// The mean loss over `batches`, each batch weighted by its number of tokens. With
+    /// several ranks, rank r evaluates batches r, r + ranks, ... and the sums are reduced.
     public func evaluate(_ batches: ValidationBatches, isFullSplit: Bool = false) throws -> Evaluation {
         var weighted = 0.0
         var tokens = 0
         try withNoGrad {
-            for index in 0..<batches.count {
+            for index in stride(from: communicator.rank, to: batches.count, by: communicator.size) {
                 let batch = try batches.batch(at: index)
                 let loss = try model.loss(tokens: batch.inputs, targets: batch.targets,
                                           shape: [batch.batchSize, batch.contextLength])
                 weighted += Double(loss.item()) * Double(batch.inputs.count)
                 tokens += batch.inputs.count
             }
+        }
+        if communicator.isDistributed {
+            let sums = try communicator.allreduce([weighted, Double(tokens)])
+            weighted = sums[0]
+            tokens = Int(sums[1])
         }
         return Evaluation(loss: tokens > 0 ? weighted / Double(tokens) : .nan, tokens: tokens,
                           batches: batches.count, isFullSplit: isFullSplit)

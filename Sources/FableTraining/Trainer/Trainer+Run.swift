@@ -52,6 +52,10 @@ extension Trainer {
     /// Trains until the planned number of steps, evaluating, logging and checkpointing at
     /// the configured intervals.
     ///
+    /// In a data-parallel job every rank calls this with the same arguments; rank 0 alone
+    /// writes config.json, metrics and checkpoints (the others only take part in the
+    /// collectives and check that the weights are finite when a checkpoint is due).
+    ///
     /// With a run directory, a trainer at step 0 starts a new run there (the folder must not
     /// hold one; config.json is written) and a trainer restored from a checkpoint
     /// (``restore(from:)``) continues it: lines of metrics.jsonl after the checkpoint's
@@ -79,7 +83,7 @@ extension Trainer {
         // Files: a new run or the continuation of one.
         var writer: MetricsLogWriter?
         var lastCheckpoint: URL?
-        if let directory {
+        if let directory, communicator.isRoot {
             if startStep == 0 {
                 if directory.holdsRun { throw TrainerError.runExists(path: directory.url.path) }
                 try directory.create()
@@ -118,6 +122,10 @@ extension Trainer {
                 record.trainLoss = interval.loss / Double(interval.steps)
                 record.gradNorm = interval.gradNorm / Double(interval.steps)
                 if interval.seconds > 0 { record.tokensPerSecond = Double(interval.tokens) / interval.seconds }
+                if communicator.isDistributed {
+                    record.extra["ranks"] = .number(.integer(Int64(communicator.size)))
+                    record.extra["comm_seconds"] = .number(.double(interval.communication / Double(interval.steps)))
+                }
                 lastTrainLoss = record.trainLoss
             }
             if let evaluation {
@@ -131,9 +139,22 @@ extension Trainer {
             timing.logging += Trainer.now() - start
         }
 
+        // The step of the newest checkpoint, known to every rank alike (a sharded save is a
+        // collective, so all ranks must decide the same way whether one is needed).
+        var checkpointedStep: Int? = directory != nil && startStep > 0 ? startStep : nil
+
         /// Saves a checkpoint of the current step; nil when there is no directory.
         func saveCheckpoint() throws {
             guard let directory else { return }
+            defer { checkpointedStep = step }
+            guard communicator.isRoot else {
+                // The same check rank 0 makes before writing, so every rank agrees.
+                if !parametersAreFinite() {
+                    throw TrainerError.diverged(step: step, reason: "the weights hold NaN or infinite values")
+                }
+                if shards != nil { _ = try gatheredOptimizer() }  // rank 0 gathers the state to write it
+                return
+            }
             let start = Trainer.now()
             let url = directory.checkpointURL(step: step)
             try self.saveCheckpoint(to: url, wallSeconds: wall())
@@ -155,10 +176,10 @@ extension Trainer {
 
         // MARK: The steps
         while step < total {
-            if shouldStop() {
+            if try agreedStop(shouldStop()) {
                 try writeRecord(evaluation: nil)
                 do {
-                    if lastCheckpoint.map(stepNumber(of:)) != step { try saveCheckpoint() }
+                    if checkpointedStep != step { try saveCheckpoint() }
                 } catch TrainerError.diverged(let s, let reason) {
                     return try diverged(s, reason)
                 }
@@ -228,8 +249,10 @@ struct IntervalStats {
     var gradNorm = 0.0
     var tokens = 0
     var seconds = 0.0
+    var communication = 0.0
 
     mutating func add(_ result: Trainer.StepResult) {
+        communication += result.communicationSeconds
         steps += 1
         loss += result.loss
         gradNorm += result.gradNorm

@@ -1,3 +1,4 @@
+import FableDistributed
 import FableModel
 import FableTensor
 import Foundation
@@ -21,7 +22,10 @@ import Foundation
 ///
 /// The loop with evaluation, metrics, checkpoints, progress and Ctrl-C handling is
 /// ``run(in:shouldStop:onEvent:)`` (Trainer+Run.swift); evaluation is in
-/// Trainer+Evaluation.swift and checkpoints in Trainer+Checkpointing.swift.
+/// Trainer+Evaluation.swift and checkpoints in Trainer+Checkpointing.swift. Given a
+/// ``Communicator`` of several ranks, each rank trains its slice of the global batch
+/// (Trainer+DataParallel.swift), optionally with sharded optimizer state
+/// (Trainer+ShardedOptimizer.swift).
 public final class Trainer {
     /// The validated configuration.
     public let config: TrainingConfig
@@ -36,8 +40,16 @@ public final class Trainer {
     /// The validation tokens, if any.
     public let valData: TokenDataset?
     /// The fixed batches every periodic evaluation averages over (the first
-    /// `eval_batches` windows of the validation split); nil without validation data.
+    /// `eval_batches` × ranks batches of the validation split, each rank evaluating
+    /// `eval_batches` of them); nil without validation data.
     public let validationBatches: ValidationBatches?
+    /// The processes training this model together (``Communicator/single`` for one).
+    public let communicator: Communicator
+    /// Sums gradients over the ranks; nil for a single process and with sharded optimizer state.
+    let gradientBuckets: GradientBuckets?
+    /// The parameters each rank updates when `shard_optimizer` is on in a job of several
+    /// ranks (Trainer+ShardedOptimizer.swift); nil otherwise.
+    public let shards: ParameterShards?
 
     /// Optimizer steps completed.
     public internal(set) var step = 0
@@ -84,6 +96,8 @@ public final class Trainer {
         public var tokens: Int
         /// Seconds the step took.
         public var seconds: Double
+        /// Seconds of the step spent blocked on communication between ranks (0 for one process).
+        public var communicationSeconds: Double = 0
     }
 
     // MARK: - Construction
@@ -93,8 +107,11 @@ public final class Trainer {
     ///   - config: validated here, and against the data (vocabulary, lengths).
     ///   - train: training tokens.
     ///   - val: validation tokens; without them there is no evaluation.
+    ///   - communicator: the job this process is one rank of (see Trainer+DataParallel.swift);
+    ///     every rank builds the same initial weights from the seed.
     /// - Throws: ``TrainingConfigError`` naming the key at fault.
-    public init(config: TrainingConfig, train: TokenDataset, val: TokenDataset?) throws {
+    public init(config: TrainingConfig, train: TokenDataset, val: TokenDataset?,
+                communicator: Communicator = .single) throws {
         try config.validate()
         try config.validate(train: train, val: val)
         self.config = config
@@ -103,24 +120,33 @@ public final class Trainer {
         } catch {
             throw TrainingConfigError(error, section: "model")
         }
+        let shards = config.shardOptimizer && communicator.isDistributed
+            ? ParameterShards(store: model.parameters, ranks: communicator.size) : nil
+        self.shards = shards
         do {
-            optimizer = try config.optimizer.makeOptimizer(for: model.parameters)
+            optimizer = try config.optimizer.makeOptimizer(
+                for: model.parameters, entries: shards?.entries[communicator.rank] ?? model.parameters.entries)
         } catch let error as OptimizerConfigError {
             throw TrainingConfigError(error, section: "optimizer")
         }
-        schedule = try config.makeSchedule()
+        schedule = try config.makeSchedule(ranks: communicator.size)
+        gradientBuckets = communicator.isDistributed && shards == nil
+            ? GradientBuckets(store: model.parameters, communicator: communicator,
+                              bucketBytes: Int(config.bucketMB * 1_048_576), overlap: config.overlapCommunication)
+            : nil
         trainData = train
         valData = val
+        self.communicator = communicator
         validationBatches = try val.map {
             try ValidationBatches($0, batchSize: config.batchSize, contextLength: config.model.contextLength,
-                                  maxBatches: config.evalBatches)
+                                  maxBatches: config.evalBatches * communicator.size)
         }
         sampler = RandomGenerator(seed: config.samplerSeed)
         batch = TokenBatch(batchSize: config.batchSize, contextLength: config.model.contextLength)
     }
 
     /// The planned number of steps.
-    public var totalSteps: Int { config.totalSteps }
+    public var totalSteps: Int { config.totalSteps(ranks: communicator.size) }
 
     /// True once every planned step is done.
     public var isFinished: Bool { step >= totalSteps }
@@ -129,35 +155,65 @@ public final class Trainer {
 
     /// Runs one optimizer step on a fresh random batch.
     ///
+    /// With `grad_accum_steps` > 1 the gradients of that many micro-batches are summed before
+    /// the update; with several ranks each rank computes its slice of the global batch and
+    /// the gradients are averaged over ranks (Trainer+DataParallel.swift). The loss is the
+    /// mean over the whole global batch.
+    ///
     /// A loss or gradient norm that is not finite stops before the update: the weights,
     /// optimizer and step count stay as they were, and the error says what happened.
-    /// - Throws: ``TrainerError/diverged(step:reason:)``, or ``TokenDatasetError``.
+    /// - Throws: ``TrainerError/diverged(step:reason:)``, ``TokenDatasetError``, or
+    ///   ``DistributedError`` when communication fails.
     @discardableResult
     public func trainStep() throws -> StepResult {
         let start = Trainer.now()
-        try sampleBatch(trainData, into: &batch, rng: &sampler)
+        let communicationStart = communicator.waitSeconds
         let attempted = step + 1
         let rate = schedule.learningRate(at: step)
         let store = model.parameters
         store.zeroGradients()
-        let lossTensor = try model.loss(tokens: batch.inputs, targets: batch.targets,
-                                        shape: [batch.batchSize, batch.contextLength])
-        let loss = Double(lossTensor.item())
+        let microBatches = config.gradAccumSteps
+        var lossSum = 0.0
+        for micro in 0..<microBatches {
+            try sampleRankSlice()
+            let lossTensor = try model.loss(tokens: batch.inputs, targets: batch.targets,
+                                            shape: [batch.batchSize, batch.contextLength])
+            let loss = Double(lossTensor.item())
+            lossSum += loss
+            // One process stops before backward; ranks first agree on the loss below.
+            guard loss.isFinite || communicator.isDistributed else {
+                throw TrainerError.diverged(step: attempted, reason: "the training loss is \(Trainer.describe(loss))")
+            }
+            if let gradientBuckets, micro == microBatches - 1 {
+                gradientBuckets.begin()
+                lossTensor.backward(observer: gradientBuckets.observe)
+            } else {
+                lossTensor.backward()
+            }
+        }
+        let loss = try averageOverRanks(lossSum: lossSum)
         guard loss.isFinite else {
             throw TrainerError.diverged(step: attempted, reason: "the training loss is \(Trainer.describe(loss))")
         }
-        lossTensor.backward()
-        let norm = config.gradClip > 0
-            ? GradientClipping.clip(store, maxNorm: config.gradClip)
-            : GradientClipping.norm(UnsafeBufferPointer(store.gradients))
+        let norm: Double
+        if shards != nil {
+            norm = try clipShardedGradients()
+        } else {
+            norm = config.gradClip > 0
+                ? GradientClipping.clip(store, maxNorm: config.gradClip)
+                : GradientClipping.norm(UnsafeBufferPointer(store.gradients))
+        }
         guard norm.isFinite else {
             throw TrainerError.diverged(step: attempted, reason: "the gradient norm is \(Trainer.describe(norm))")
         }
         optimizer.step(learningRate: rate)
+        if let shards { try communicator.allGather(inPlace: store.values, ranges: shards.ranges) }
         step = attempted
-        tokens += batch.inputs.count
+        let stepTokens = batch.inputs.count * microBatches * communicator.size
+        tokens += stepTokens
         return StepResult(step: step, loss: loss, gradNorm: norm, learningRate: rate,
-                          tokens: batch.inputs.count, seconds: Trainer.now() - start)
+                          tokens: stepTokens, seconds: Trainer.now() - start,
+                          communicationSeconds: communicator.waitSeconds - communicationStart)
     }
 
     /// True when every parameter is finite (checked before a checkpoint is written).

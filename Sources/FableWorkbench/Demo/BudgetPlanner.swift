@@ -22,44 +22,44 @@ import Foundation
 /// var planner = BudgetPlanner(budgetSeconds: 240)
 /// let plan = planner.choose([(small, 0.12), (medium, 0.31)])   // seconds per step
 /// ```
-public struct BudgetPlanner: Sendable {
+package struct BudgetPlanner: Sendable {
     /// One configuration the planner may choose: the model, batch size and optimizer
     /// settings (its step count is replaced by the plan's).
-    public struct Candidate: Sendable, Equatable {
+    package struct Candidate: Sendable, Equatable {
         /// A short label for messages ("d192 x 4").
-        public var name: String
+        package var name: String
         /// The run's configuration; `steps` and `max_tokens` are ignored.
-        public var config: TrainingConfig
+        package var config: TrainingConfig
 
-        public init(name: String, config: TrainingConfig) {
+        package init(name: String, config: TrainingConfig) {
             self.name = name
             self.config = config
         }
 
         /// Every parameter of the model, embeddings included.
-        public var parameters: Int {
+        package var parameters: Int {
             TransformerLM.parameterLayout(for: config.model).reduce(0) { $0 + $1.shape.reduce(1, *) }
         }
     }
 
     /// A candidate with the number of steps that fills the budget.
-    public struct Plan: Sendable, Equatable {
+    package struct Plan: Sendable, Equatable {
         /// The chosen configuration.
-        public var candidate: Candidate
+        package var candidate: Candidate
         /// Measured seconds per training step.
-        public var secondsPerStep: Double
+        package var secondsPerStep: Double
         /// Optimizer steps that fit in the budget (at least 1).
-        public var steps: Int
+        package var steps: Int
         /// Estimated seconds of the whole run: training steps and evaluations.
-        public var estimatedSeconds: Double
+        package var estimatedSeconds: Double
 
         /// Training tokens the run consumes.
-        public var tokens: Int { steps * candidate.config.tokensPerStep }
+        package var tokens: Int { steps * candidate.config.tokensPerStep }
         /// Training tokens per model parameter.
-        public var tokensPerParameter: Double { Double(tokens) / Double(max(candidate.parameters, 1)) }
+        package var tokensPerParameter: Double { Double(tokens) / Double(max(candidate.parameters, 1)) }
 
         /// The candidate's configuration with `steps` set (and `max_tokens` cleared).
-        public var config: TrainingConfig {
+        package var config: TrainingConfig {
             var config = candidate.config
             config.steps = steps
             config.maxTokens = nil
@@ -70,24 +70,24 @@ public struct BudgetPlanner: Sendable {
     // MARK: - Settings
 
     /// Wall-clock seconds the whole training run may take.
-    public var budgetSeconds: Double
+    package var budgetSeconds: Double
     /// The fewest optimizer steps a candidate must afford to be chosen.
-    public var minimumSteps: Int
+    package var minimumSteps: Int
     /// The fewest training tokens a candidate must afford to be chosen (some skills, such
     /// as copying a name from earlier in the text, appear only after a number of tokens).
-    public var minimumTokens: Int
+    package var minimumTokens: Int
     /// The fewest training tokens per parameter a candidate must afford to be chosen.
-    public var tokensPerParameter: Double
+    package var tokensPerParameter: Double
     /// Periodic evaluations during the run.
-    public var evaluations: Int
+    package var evaluations: Int
     /// Tokens of the final evaluation (the whole validation split); 0 for none.
-    public var finalEvaluationTokens: Int
+    package var finalEvaluationTokens: Int
     /// The cost of a forward pass relative to a training step on the same batch.
-    public var forwardCostRatio: Double
+    package var forwardCostRatio: Double
     /// How much longer a step takes over a whole run than in a short measurement (1.15 =
     /// 15% longer): a machine's speed drifts over minutes, and a median of a few steps
     /// catches a good moment. Plans divide the budget by the measured time times this.
-    public var sustainedSlowdown: Double
+    package var sustainedSlowdown: Double
 
     /// - Parameters:
     ///   - budgetSeconds: the training run's wall-clock budget.
@@ -98,7 +98,7 @@ public struct BudgetPlanner: Sendable {
     ///   - finalEvaluationTokens: tokens of the final evaluation (default 0).
     ///   - forwardCostRatio: a forward pass's cost relative to a training step (default 0.35).
     ///   - sustainedSlowdown: a whole run's step time over a short measurement's (default 1).
-    public init(budgetSeconds: Double, minimumSteps: Int = 300, minimumTokens: Int = 0, tokensPerParameter: Double = 1,
+    package init(budgetSeconds: Double, minimumSteps: Int = 300, minimumTokens: Int = 0, tokensPerParameter: Double = 1,
                 evaluations: Int = 8, finalEvaluationTokens: Int = 0, forwardCostRatio: Double = 0.35,
                 sustainedSlowdown: Double = 1) {
         self.budgetSeconds = budgetSeconds
@@ -114,7 +114,7 @@ public struct BudgetPlanner: Sendable {
     // MARK: - Planning
 
     /// The seconds spent evaluating, in units of training steps of `candidate`.
-    public func evaluationSteps(_ candidate: Candidate) -> Double {
+    package func evaluationSteps(_ candidate: Candidate) -> Double {
         let config = candidate.config
         let finalBatches = (finalEvaluationTokens + config.tokensPerStep - 1) / max(config.tokensPerStep, 1)
         return forwardCostRatio * Double(evaluations * config.evalBatches + finalBatches)
@@ -122,7 +122,7 @@ public struct BudgetPlanner: Sendable {
 
     /// The most steps of `candidate` that fit in the budget at `secondsPerStep` measured
     /// (times ``sustainedSlowdown``), at least 1.
-    public func plan(_ candidate: Candidate, secondsPerStep: Double) -> Plan {
+    package func plan(_ candidate: Candidate, secondsPerStep: Double) -> Plan {
         precondition(secondsPerStep > 0, "a step takes some time")
         let evaluation = evaluationSteps(candidate)
         let sustained = secondsPerStep * sustainedSlowdown
@@ -132,20 +132,20 @@ public struct BudgetPlanner: Sendable {
     }
 
     /// True when `plan` affords the minimum steps, tokens and tokens per parameter.
-    public func accepts(_ plan: Plan) -> Bool {
+    package func accepts(_ plan: Plan) -> Bool {
         plan.steps >= minimumSteps && plan.tokens >= minimumTokens && plan.tokensPerParameter >= tokensPerParameter
     }
 
     /// Whether to measure the next, larger candidate: true while the last measured one is
     /// accepted (a larger one may be too), false once one is refused.
-    public func shouldMeasureNext(after measured: Plan) -> Bool {
+    package func shouldMeasureNext(after measured: Plan) -> Bool {
         accepts(measured)
     }
 
     /// The plan for the largest accepted candidate, or for the first (smallest) when none
     /// is accepted, so a slow machine still gets a run; nil when `measured` is empty.
     /// - Parameter measured: candidates smallest first, with their seconds per step.
-    public func choose(_ measured: [(candidate: Candidate, secondsPerStep: Double)]) -> Plan? {
+    package func choose(_ measured: [(candidate: Candidate, secondsPerStep: Double)]) -> Plan? {
         let plans = measured.map { plan($0.candidate, secondsPerStep: $0.secondsPerStep) }
         return plans.last(where: accepts) ?? plans.first
     }
@@ -161,7 +161,7 @@ extension BudgetPlanner {
     /// still follows the average a long run sees. The weights are discarded.
     /// - Throws: ``TrainingConfigError`` when the configuration does not fit the data, or
     ///   ``TrainerError/diverged(step:reason:)``.
-    public static func measureSecondsPerStep(
+    package static func measureSecondsPerStep(
         _ candidate: Candidate, train: TokenDataset, warmupSteps: Int = 2, timedSteps: Int = 8
     ) throws -> Double {
         precondition(timedSteps >= 1, "time at least one step")

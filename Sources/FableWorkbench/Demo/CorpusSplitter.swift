@@ -17,20 +17,20 @@ import Foundation
 /// ```
 ///
 /// Both outputs are written to temporary files renamed into place.
-public struct CorpusSplitter: Sendable {
+package struct CorpusSplitter: Sendable {
     /// The document separator.
-    public var separator: String
+    package var separator: String
     /// One document in this many goes to validation (2 or more).
-    public var validationEvery: Int
+    package var validationEvery: Int
     /// Read at most this many bytes of the input, ending at the last document (or line)
     /// boundary inside them; nil reads the whole file.
-    public var maxBytes: Int?
+    package var maxBytes: Int?
 
     /// - Parameters:
     ///   - separator: the document separator (default `<|endoftext|>`).
     ///   - validationEvery: one document in this many goes to validation (default 20: 5%).
     ///   - maxBytes: a cap on the bytes read; nil for the whole file.
-    public init(separator: String = StoryGenerator.endOfText, validationEvery: Int = 20, maxBytes: Int? = nil) {
+    package init(separator: String = StoryGenerator.endOfText, validationEvery: Int = 20, maxBytes: Int? = nil) {
         precondition(!separator.isEmpty && validationEvery >= 2, "a separator and validationEvery >= 2")
         self.separator = separator
         self.validationEvery = validationEvery
@@ -38,22 +38,22 @@ public struct CorpusSplitter: Sendable {
     }
 
     /// What ``split(input:train:validation:)`` wrote.
-    public struct Summary: Sendable, Equatable {
+    package struct Summary: Sendable, Equatable {
         /// Bytes of the input file.
-        public var inputBytes: Int
+        package var inputBytes: Int
         /// Bytes used (less than `inputBytes` when `maxBytes` cut the input).
-        public var usedBytes: Int
+        package var usedBytes: Int
         /// Documents (or lines, without separators) in each split.
-        public var trainDocuments: Int
-        public var validationDocuments: Int
+        package var trainDocuments: Int
+        package var validationDocuments: Int
         /// Bytes of each split's file.
-        public var trainBytes: Int
-        public var validationBytes: Int
+        package var trainBytes: Int
+        package var validationBytes: Int
         /// False when the input held no separator and was split by lines.
-        public var hasSeparators: Bool
+        package var hasSeparators: Bool
 
         /// True when only a prefix of the input was used.
-        public var isTruncated: Bool { usedBytes < inputBytes }
+        package var isTruncated: Bool { usedBytes < inputBytes }
     }
 
     // MARK: - Splitting
@@ -61,7 +61,7 @@ public struct CorpusSplitter: Sendable {
     /// Splits `input` into `train` and `validation`.
     /// - Throws: ``CorpusSplitError`` naming the file: unreadable, not text, or too few
     ///   documents for two splits.
-    public func split(input: URL, train: URL, validation: URL) throws -> Summary {
+    package func split(input: URL, train: URL, validation: URL) throws -> Summary {
         let (bytes, inputBytes) = try read(input)
         var summary = try split(bytes, source: input.path, train: train, validation: validation)
         summary.inputBytes = inputBytes
@@ -69,7 +69,7 @@ public struct CorpusSplitter: Sendable {
     }
 
     /// Splits text already in memory (`source` names it in errors).
-    public func split(_ bytes: [UInt8], source: String, train: URL, validation: URL) throws -> Summary {
+    package func split(_ bytes: [UInt8], source: String, train: URL, validation: URL) throws -> Summary {
         let documents = self.documents(in: bytes)
         let hasSeparators = documents.separated
         let ranges = documents.ranges
@@ -104,7 +104,7 @@ public struct CorpusSplitter: Sendable {
     /// The byte ranges of the documents in `bytes`: each ends after its separator and the
     /// line break that follows it. Without any separator, the non-empty lines (without
     /// their line breaks) and `separated` false.
-    public func documents(in bytes: [UInt8]) -> (ranges: [Range<Int>], separated: Bool) {
+    package func documents(in bytes: [UInt8]) -> (ranges: [Range<Int>], separated: Bool) {
         let pattern = Array(separator.utf8)
         var ranges: [Range<Int>] = []
         var start = 0
@@ -176,7 +176,7 @@ public struct CorpusSplitter: Sendable {
     /// - Returns: the file's size in bytes.
     /// - Throws: ``CorpusSplitError`` naming the file and what is wrong with it.
     @discardableResult
-    public static func inspect(_ url: URL) throws -> Int {
+    package static func inspect(_ url: URL) throws -> Int {
         let path = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -265,7 +265,7 @@ public struct CorpusSplitter: Sendable {
 }
 
 /// Why a corpus could not be split.
-public enum CorpusSplitError: Error, CustomStringConvertible, Equatable {
+package enum CorpusSplitError: Error, CustomStringConvertible, Equatable {
     /// The file is missing, a folder or unreadable.
     case unreadable(path: String, reason: String)
     /// The file is empty.
@@ -277,7 +277,7 @@ public enum CorpusSplitError: Error, CustomStringConvertible, Equatable {
     /// An output could not be written.
     case cannotWrite(path: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case let .unreadable(path, reason):
             return "\(path): \(reason)"

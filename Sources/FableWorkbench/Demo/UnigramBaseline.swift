@@ -20,16 +20,16 @@ import Foundation
 /// let baseline = try UnigramBaseline(training: trainData, vocabSize: 2048)
 /// let nats = try baseline.crossEntropy(of: valData)
 /// ```
-public struct UnigramBaseline: Sendable, Equatable {
+package struct UnigramBaseline: Sendable, Equatable {
     /// How often each id occurs in the training split (`vocabSize` entries).
-    public let counts: [Int]
+    package let counts: [Int]
     /// The number of training tokens counted.
-    public let total: Int
+    package let total: Int
     /// The add-α smoothing constant.
-    public let smoothing: Double
+    package let smoothing: Double
 
     /// The number of ids the distribution covers.
-    public var vocabSize: Int { counts.count }
+    package var vocabSize: Int { counts.count }
 
     // MARK: - Construction
 
@@ -37,7 +37,7 @@ public struct UnigramBaseline: Sendable, Equatable {
     /// - Parameters:
     ///   - counts: occurrences of each id in the training split; its length is the vocabulary size.
     ///   - smoothing: α, added to every count (default 1); must be positive when some count is 0.
-    public init(counts: [Int], smoothing: Double = 1) {
+    package init(counts: [Int], smoothing: Double = 1) {
         precondition(!counts.isEmpty && smoothing >= 0, "a unigram baseline needs a vocabulary and α >= 0")
         self.counts = counts
         self.total = counts.reduce(0, +)
@@ -50,14 +50,14 @@ public struct UnigramBaseline: Sendable, Equatable {
     ///   - vocabSize: the vocabulary size (ids at or above it are an error).
     ///   - smoothing: α (default 1).
     /// - Throws: ``TokenDatasetError`` for an unreadable file or an id outside the vocabulary.
-    public init(training: TokenDataset, vocabSize: Int, smoothing: Double = 1) throws {
+    package init(training: TokenDataset, vocabSize: Int, smoothing: Double = 1) throws {
         self.init(counts: try Self.tokenCounts(training, vocabSize: vocabSize), smoothing: smoothing)
     }
 
     // MARK: - The distribution
 
     /// The smoothed probability of `id`.
-    public func probability(of id: Int) -> Double {
+    package func probability(of id: Int) -> Double {
         let denominator = Double(total) + smoothing * Double(vocabSize)
         return (Double(counts[id]) + smoothing) / denominator
     }
@@ -67,7 +67,7 @@ public struct UnigramBaseline: Sendable, Equatable {
     ///   `vocabSize` entries).
     /// - Returns: NaN when `evaluated` holds no tokens; +inf when an evaluated id has
     ///   probability 0 (only possible with α = 0).
-    public func crossEntropy(counts evaluated: [Int]) -> Double {
+    package func crossEntropy(counts evaluated: [Int]) -> Double {
         precondition(evaluated.count <= vocabSize, "evaluated ids must be inside the vocabulary")
         let denominator = log(Double(total) + smoothing * Double(vocabSize))
         var sum = 0.0
@@ -81,13 +81,13 @@ public struct UnigramBaseline: Sendable, Equatable {
 
     /// The cross-entropy, in nats per token, of every token in `dataset`.
     /// - Throws: ``TokenDatasetError`` for an unreadable file or an id outside the vocabulary.
-    public func crossEntropy(of dataset: TokenDataset) throws -> Double {
+    package func crossEntropy(of dataset: TokenDataset) throws -> Double {
         crossEntropy(counts: try Self.tokenCounts(dataset, vocabSize: vocabSize))
     }
 
     /// The entropy of the smoothed training distribution itself, in nats per token (the
     /// baseline's value on data distributed exactly like the training split).
-    public var entropy: Double {
+    package var entropy: Double {
         var h = 0.0
         for id in 0..<vocabSize {
             let p = probability(of: id)
@@ -101,7 +101,7 @@ public struct UnigramBaseline: Sendable, Equatable {
     /// Occurrences of each id in `dataset`, counted in parallel blocks.
     /// - Throws: ``TokenDatasetError/tokenOutOfRange`` naming the first id at or above
     ///   `vocabSize`, or the file's read errors.
-    public static func tokenCounts(_ dataset: TokenDataset, vocabSize: Int) throws -> [Int] {
+    package static func tokenCounts(_ dataset: TokenDataset, vocabSize: Int) throws -> [Int] {
         precondition(vocabSize >= 1, "vocabSize must be positive")
         let count = dataset.count
         guard count > 0 else { return Array(repeating: 0, count: vocabSize) }

@@ -30,9 +30,9 @@ import Darwin
 /// ```
 ///
 /// Thread-safe: workers may call ``update(completed:fields:)`` concurrently.
-public final class ProgressDisplay: @unchecked Sendable {
+package final class ProgressDisplay: @unchecked Sendable {
     /// What is being counted, for the throughput figure.
-    public enum Unit: Sendable, Equatable {
+    package enum Unit: Sendable, Equatable {
         /// Countable things named by the string ("steps", "tokens", "docs"); shown as `12.3K steps/s`.
         case items(String)
         /// Bytes; counts and rates shown in KiB/MiB/GiB.
@@ -40,7 +40,7 @@ public final class ProgressDisplay: @unchecked Sendable {
     }
 
     /// How the display writes.
-    public enum Style: Sendable, Equatable {
+    package enum Style: Sendable, Equatable {
         /// `terminal` when the output is a terminal (and TERM is not `dumb`), otherwise `plain`.
         case automatic
         /// One line redrawn in place.
@@ -52,7 +52,7 @@ public final class ProgressDisplay: @unchecked Sendable {
     }
 
     /// Where the display writes.
-    public enum Output: Sendable {
+    package enum Output: Sendable {
         case standardError
         case standardOutput
 
@@ -60,17 +60,17 @@ public final class ProgressDisplay: @unchecked Sendable {
     }
 
     /// The number of units the job will complete, or nil when unknown (no percent or ETA).
-    public let total: Int?
+    package let total: Int?
     /// The name shown at the start of every line.
-    public let label: String
+    package let label: String
     /// What is counted.
-    public let unit: Unit
+    package let unit: Unit
     /// The style in use (never ``Style/automatic`` once created).
-    public let style: Style
+    package let style: Style
     /// Plain style: seconds between lines.
-    public let plainInterval: Double
+    package let plainInterval: Double
     /// Plain style: a line is also printed each time progress passes a multiple of this percentage.
-    public let plainPercentStep: Double
+    package let plainPercentStep: Double
 
     private let sink: (String) -> Void
     private let clock: () -> Double
@@ -103,7 +103,7 @@ public final class ProgressDisplay: @unchecked Sendable {
     ///   - output: `.standardError` (default) keeps standard output free for results.
     ///   - plainInterval: seconds between plain lines (default 10).
     ///   - plainPercentStep: plain lines also at every multiple of this percent (default 10).
-    public convenience init(total: Int?, label: String, unit: Unit = .items("it"), style: Style = .automatic,
+    package convenience init(total: Int?, label: String, unit: Unit = .items("it"), style: Style = .automatic,
                             output: Output = .standardError, plainInterval: Double = 10,
                             plainPercentStep: Double = 10) {
         let fd = output.descriptor
@@ -127,7 +127,7 @@ public final class ProgressDisplay: @unchecked Sendable {
     ///   - width: the terminal width in columns, asked before each redraw.
     ///   - clock: seconds on a monotonic clock.
     ///   - sink: receives the text to write.
-    public init(total: Int?, label: String, unit: Unit = .items("it"), style: Style,
+    package init(total: Int?, label: String, unit: Unit = .items("it"), style: Style,
                 plainInterval: Double = 10, plainPercentStep: Double = 10, useUnicode: Bool = true,
                 width: @escaping () -> Int = { 100 }, clock: @escaping () -> Double,
                 sink: @escaping (String) -> Void) {
@@ -151,12 +151,12 @@ public final class ProgressDisplay: @unchecked Sendable {
     /// - Parameters:
     ///   - completed: units done so far (not an increment).
     ///   - fields: extra figures shown after the count, in order, e.g. `["loss": "3.214"]`.
-    public func update(completed: Int, fields: KeyValuePairs<String, String> = [:]) {
+    package func update(completed: Int, fields: KeyValuePairs<String, String> = [:]) {
         update(completed: completed, fieldList: fields.map { ($0.key, $0.value) })
     }
 
     /// Records progress and redraws when due, with fields built at run time.
-    public func update(completed: Int, fieldList: [(String, String)]) {
+    package func update(completed: Int, fieldList: [(String, String)]) {
         lock.lock(); defer { lock.unlock() }
         guard !finished else { return }
         let now = clock()
@@ -184,7 +184,7 @@ public final class ProgressDisplay: @unchecked Sendable {
 
     /// Prints a message on its own line without disturbing the progress line (which is
     /// cleared, and redrawn below the message on a terminal).
-    public func log(_ message: String) {
+    package func log(_ message: String) {
         lock.lock(); defer { lock.unlock() }
         switch style {
         case .terminal:
@@ -200,7 +200,7 @@ public final class ProgressDisplay: @unchecked Sendable {
 
     /// Ends the display: prints the final state with the total time and the average rate,
     /// then `summary` on its own line when given. Later calls do nothing.
-    public func finish(summary: String? = nil) {
+    package func finish(summary: String? = nil) {
         lock.lock(); defer { lock.unlock() }
         guard !finished else { return }
         finished = true
@@ -351,6 +351,12 @@ public final class ProgressDisplay: @unchecked Sendable {
             return columns
         }
         return 100
+    }
+
+    /// Writes text to standard error at once, unbuffered (for messages such as a Ctrl-C
+    /// notice that must not wait for a progress line).
+    package static func writeStandardError(_ text: String) {
+        writeAll(STDERR_FILENO, text)
     }
 
     static func writeAll(_ fd: Int32, _ text: String) {

@@ -17,10 +17,13 @@ package final class TrainingProgress {
     private var smoothedLoss: Double?
     private var lastValidationLoss: Double?
     private var lastStep: Trainer.StepResult?
+    /// Data-parallel ranks; above 1 the line also shows them and the step's communication wait.
+    private let ranks: Int
 
-    package init(display: ProgressDisplay, totalSteps: Int) {
+    package init(display: ProgressDisplay, totalSteps: Int, ranks: Int = 1) {
         self.display = display
         self.totalSteps = totalSteps
+        self.ranks = ranks
     }
 
     /// Updates the display for one event of ``Trainer/run(in:shouldStop:onEvent:)``.
@@ -52,6 +55,10 @@ package final class TrainingProgress {
         if let lastValidationLoss { fields.append(("val", HumanFormat.fixed(lastValidationLoss, decimals: 3))) }
         fields.append(("lr", HumanFormat.scientific(s.learningRate, digits: 2)))
         fields.append(("tok/s", HumanFormat.count(Double(s.tokens) / max(s.seconds, 1e-9))))
+        if ranks > 1 {
+            fields.append(("ranks", String(ranks)))
+            fields.append(("comm", HumanFormat.fixed(1000 * s.communicationSeconds, decimals: 0) + " ms"))
+        }
         display.update(completed: s.step, fieldList: fields)
     }
 

@@ -146,13 +146,96 @@ struct TrainingConfigTests {
         let points = grid.points
         #expect(points.count == 8)
         #expect(points[0].name == "lr=1e-4,batch_size=16,betas=[0.9,0.95]")
-        #expect(points[7].overrides == [ConfigOverride(key: "optimizer.lr", value: "3e-4"),
-                                        ConfigOverride(key: "batch_size", value: "32"),
-                                        ConfigOverride(key: "optimizer.betas", value: "[0.9,0.99]")])
+        #expect(points[7].overrides == [ConfigOverride(key: "optimizer.lr", value: "3e-4", option: "--grid"),
+                                        ConfigOverride(key: "batch_size", value: "32", option: "--grid"),
+                                        ConfigOverride(key: "optimizer.betas", value: "[0.9,0.99]", option: "--grid")])
         let base = try TrainingConfig.preset(named: "cpu-small")
         #expect(try base.applying(points[7].overrides).optimizer.betas == [0.9, 0.99])
         #expect(SweepGrid.labels(for: ["optimizer.lr", "schedule.lr"]) == ["optimizer.lr", "schedule.lr"])
         #expect(throws: TrainingConfigError.self) { try SweepGrid(parsing: ["optimizer.lr="]) }
         #expect(throws: TrainingConfigError.self) { try SweepGrid(parsing: ["batch_size=8,8"]) }
+        // Errors name the option they came from.
+        #expect(throws: TrainingConfigError.malformedOverride(
+            option: "--grid", argument: "batch_size", reason: "expected key=value, e.g. optimizer.lr=3e-4")) {
+            try SweepGrid(parsing: ["batch_size"])
+        }
+        do {
+            _ = try base.applying(SweepGrid(parsing: ["optimizer.lr=1e-3,abc"]).points[1].overrides)
+            Issue.record("optimizer.lr=abc accepted")
+        } catch {
+            #expect("\(error)" == "--grid optimizer.lr=abc: optimizer.lr is 'abc'; expected a number")
+        }
+    }
+
+    @Test("numbers an integer key cannot hold exactly name the key")
+    func wholeNumbers() throws {
+        func failure(_ argument: String) -> TrainingConfigError? {
+            configError { _ = try TrainingConfig.preset(named: "cpu-small", overrides: sets(argument)) }
+        }
+        let limit = "a whole number from -2^53 to 2^53"
+        // 2^53 + 1 rounds to 2^53 as a double; it must not pass as 2^53.
+        #expect(failure("steps=9007199254740993") == .typeMismatch(key: "steps", expected: limit, found: "'9007199254740993'"))
+        #expect(failure("seed=-9007199254740993") == .typeMismatch(key: "seed", expected: limit, found: "'-9007199254740993'"))
+        #expect(failure("max_tokens=1e30") == .typeMismatch(key: "max_tokens", expected: limit + " or null", found: "'1e30'"))
+        #expect(failure("model.vocab_size=512.5")
+                == .typeMismatch(key: "model.vocab_size", expected: "a whole number", found: "'512.5'"))
+        #expect(try TrainingConfig.preset(named: "cpu-small", overrides: sets("seed=9007199254740992")).seed == 1 << 53)
+        #expect(try TrainingConfig.preset(named: "cpu-small", overrides: sets("steps=1_000")).steps == 1000)
+        // Files keep integers exact, so 2^53 + 1 in a file is caught too.
+        #expect(configError { _ = try load(#"{"model": "tiny", "steps": 9007199254740993}"#) }
+                == .typeMismatch(key: "steps", expected: limit, found: "a number 9007199254740993"))
+        // In a file, the message names the file and the dotted key.
+        let json = #"{"model": {"vocab_size": 512.5, "context_length": 8, "d_model": 8, "num_layers": 1, "num_heads": 2}}"#
+        do {
+            _ = try load(json)
+            Issue.record("vocab_size 512.5 accepted")
+        } catch {
+            #expect("\(error)" == "test.json: model.vocab_size is a number 512.5; expected a whole number")
+        }
+    }
+
+    @Test("--set reads bare words by what the key holds, and errors name the argument")
+    func overrideReading() throws {
+        let config = try TrainingConfig.preset(named: "cpu-small", overrides: sets(
+            "tokenizer=2024", "optimizer.muon_exclude=lm_head.weight", "optimizer.kind=muon", "full_eval=TRUE",
+            "schedule.cosine_steps=", "optimizer.muon_weight_decay=0.01"))
+        #expect(config.tokenizer == "2024")
+        #expect(config.optimizer.muonExclude == ["lm_head.weight"])
+        #expect(config.optimizer.kind == .muon && config.fullEval && config.schedule.cosineSteps == nil)
+        #expect(config.optimizer.muonWeightDecay == 0.01)
+        func message(_ arguments: String...) -> String {
+            do {
+                _ = try TrainingConfig.preset(named: "cpu-small", overrides: arguments.map { try ConfigOverride(parsing: $0) })
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message("batch_size=8", "optimizer.betas=0.9,x")
+                == "--set optimizer.betas=0.9,x: optimizer.betas is '0.9,x'; expected a list of numbers, e.g. [0.9,0.95]")
+        #expect(message("threads=many") == "--set threads=many: threads is 'many'; expected a whole number or null")
+        #expect(message("schedule.kind=linear")
+                == "--set schedule.kind=linear: schedule.kind is \"linear\"; expected one of constant, cosine")
+        #expect(message("schedule.min_lrr=1").hasPrefix("--set schedule.min_lrr=1: unknown key schedule.min_lrr (did you mean schedule.min_lr?)"))
+        #expect(message("optimizer=adamw") == "--set optimizer=adamw: optimizer is 'adamw'; expected an object")
+        // Every key the config encodes can be set: the keys come from Codable, not a list.
+        let keys = TrainingConfig.keyTree.flattened.keys
+        #expect(keys.contains("optimizer.muon_weight_decay") && keys.contains("schedule.min_lr") && keys.contains("model.ffn"))
+    }
+
+    @Test("file errors name the file, and --set errors the argument that caused them")
+    func errorSources() throws {
+        do {
+            _ = try load(#"{"model": "tiny", "eval_batches": true}"#, sets("batch_size=4"))
+            Issue.record("eval_batches true accepted")
+        } catch {
+            #expect("\(error)" == "test.json: eval_batches is a boolean true; expected a whole number")
+        }
+        do {
+            _ = try load(#"{"model": "tiny"}"#, sets("model.num_heads=3"))
+            Issue.record("3 heads for d_model 64 accepted")
+        } catch {
+            #expect("\(error)".hasPrefix("--set model.num_heads=3: model.num_heads is 3"))
+        }
     }
 }

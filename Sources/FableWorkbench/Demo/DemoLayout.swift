@@ -1,6 +1,5 @@
 import FableFormats
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// Where `fable demo` puts each file, in the layout `fable train`, `fable generate` and

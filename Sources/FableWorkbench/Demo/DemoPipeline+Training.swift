@@ -1,7 +1,6 @@
 import FableModel
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// The training run and how it went.

@@ -1,29 +1,26 @@
-import ArgumentParser
+import FableDistributed
 import FableModel
 import FableTensor
 import FableTraining
-import FableWorkbench
 import Foundation
-
-extension TokenDataset.Element: ExpressibleByArgument {}
 
 /// What `fable train` and `fable sweep` share: opening the token files, printing the plan,
 /// running a trainer with a progress line and Ctrl-C handling, and the closing summary.
-enum TrainingRunner {
+package enum TrainingRunner {
     /// Opens a token file (fully validated: ids must fit Int32; the vocabulary is checked
     /// by the config against the file's largest id).
-    static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
+    package static func openDataset(_ path: String, dtype: TokenDataset.Element?) throws -> TokenDataset {
         try TokenDataset(url: URL(fileURLWithPath: path), element: dtype)
     }
 
     /// Applies the config's thread count to the kernels.
-    static func applyThreads(_ config: TrainingConfig) {
+    package static func applyThreads(_ config: TrainingConfig) {
         Parallel.threadCount = config.threads ?? Parallel.defaultThreadCount()
     }
 
     /// The lines printed before training starts.
-    static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
-                     resumedAt step: Int = 0) -> [String] {
+    package static func plan(_ config: TrainingConfig, train: TokenDataset, val: TokenDataset?, out: RunDirectory?,
+                             resumedAt step: Int = 0, communicator: Communicator = .single) -> [String] {
         let m = config.model
         let parameters = TransformerLM.parameterLayout(for: m).reduce(0) { $0 + $1.shape.reduce(1, *) }
         var lines: [String] = []
@@ -41,9 +38,19 @@ enum TrainingRunner {
             schedule = "warmup \(config.schedule.warmupSteps), cosine to \(HumanFormat.compact(minimum))"
         }
         let optimizerName = o.kind == .muon ? "Muon (lr \(HumanFormat.compact(o.muonLR))) + AdamW" : o.kind.rawValue
-        lines.append("run:    \(config.totalSteps) steps x \(config.batchSize) x \(m.contextLength) = "
-            + "\(HumanFormat.count(Double(config.totalSteps * config.tokensPerStep))) tokens; "
-            + "\(optimizerName) lr \(HumanFormat.compact(o.lr)), \(schedule); \(Parallel.threadCount) threads")
+        let ranks = communicator.size
+        let steps = config.totalSteps(ranks: ranks)
+        var batch = "\(config.batchSize)"
+        if config.gradAccumSteps > 1 { batch += " x \(config.gradAccumSteps) accumulated" }
+        if ranks > 1 { batch += " x \(ranks) ranks" }
+        lines.append("run:    \(steps) steps x \(batch) x \(m.contextLength) = "
+            + "\(HumanFormat.count(Double(steps * config.tokensPerStep(ranks: ranks)))) tokens; "
+            + "\(optimizerName) lr \(HumanFormat.compact(o.lr)), \(schedule); \(Parallel.threadCount) threads"
+            + (ranks > 1 ? " per rank" : ""))
+        if ranks > 1 {
+            lines.append("ranks:  \(communicator.summary); gradients summed in \(HumanFormat.compact(config.bucketMB)) MB buckets"
+                + (config.overlapCommunication && !config.shardOptimizer ? " during backward" : " after backward"))
+        }
         if let out {
             let what = step > 0 ? "resuming at step \(step)" : "config.json, metrics.jsonl, checkpoints/"
             lines.append("out:    \(out.url.path) (\(what))")
@@ -51,16 +58,31 @@ enum TrainingRunner {
         return lines
     }
 
-    /// Runs `trainer` into `directory` with a progress line and Ctrl-C handling.
+    /// The line on sharded optimizer state, or nil when it is not sharded.
+    package static func shardingLine(_ trainer: Trainer) -> String? {
+        guard trainer.shards != nil else { return nil }
+        let (perRank, unsharded) = trainer.optimizerStateBytes
+        func mb(_ bytes: Int) -> String { HumanFormat.significant(Double(bytes) / 1_048_576, digits: 3) + " MiB" }
+        return "shard:  optimizer state \(mb(perRank)) on this rank instead of \(mb(unsharded)) "
+            + "(saves \(mb(unsharded - perRank)) per rank; ZeRO-1 over \(trainer.communicator.size) ranks)"
+    }
+
+    /// Runs `trainer` into `directory` with a progress line and Ctrl-C handling (in a
+    /// data-parallel job, rank 0 alone shows progress).
     /// - Parameter label: the progress line's name.
-    static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
+    package static func run(_ trainer: Trainer, in directory: RunDirectory, label: String = "train",
                     quiet: Bool) throws -> Trainer.RunResult {
+        let root = trainer.communicator.isRoot
         let progress = TrainingProgress(
             display: ProgressDisplay(total: trainer.totalSteps, label: label, unit: .items("steps"),
-                                     style: quiet ? .silent : .automatic),
-            totalSteps: trainer.totalSteps)
+                                     style: quiet || !root ? .silent : .automatic),
+            totalSteps: trainer.totalSteps, ranks: trainer.communicator.size)
         defer { progress.finish() }
-        let interrupt = InterruptSignal {
+        // mpirun turns Ctrl-C into SIGTERM for every rank (and SIGKILL 1 s later unless
+        // `--mca odls_base_sigkill_timeout` is raised); a rank treats it as Ctrl-C.
+        let signals = trainer.communicator.isDistributed ? [SIGINT, SIGTERM] : [SIGINT]
+        let interrupt = InterruptSignal(signals: signals) {
+            guard root else { return }
             ProgressDisplay.writeStandardError("\nCtrl-C: stopping after this step and saving a checkpoint "
                 + "(press Ctrl-C again to quit without saving)\n")
         }
@@ -69,7 +91,7 @@ enum TrainingRunner {
     }
 
     /// The lines printed after a run.
-    static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
+    package static func summary(_ result: Trainer.RunResult, directory: RunDirectory) -> [String] {
         var lines: [String] = []
         let rate = result.timing.training > 0 ? Double(result.tokens) / result.wallSeconds : 0
         switch result.outcome {
@@ -105,21 +127,14 @@ enum TrainingRunner {
 }
 
 /// A command failure reported as its message alone (no usage text), exit status 1.
-struct CommandFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+package struct CommandFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }
 
 /// Prints lines and flushes standard output, so they appear before the progress line
 /// (standard error) even when both go to one pipe or file.
-func printNow(_ lines: [String]) {
+package func printNow(_ lines: [String]) {
     for line in lines { print(line) }
-    fflush(stdout)
-}
-
-extension ProgressDisplay {
-    /// Writes text to standard error at once (safe from a signal handler's queue).
-    static func writeStandardError(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
-    }
+    fflush(nil)  // all output streams; naming `stdout` is a global Swift 6 cannot check
 }

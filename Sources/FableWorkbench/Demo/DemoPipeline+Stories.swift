@@ -4,7 +4,6 @@ import FableTokenizer
 import FableStories
 import FableReports
 import FableTraining
-import FableWorkbench
 import Foundation
 
 extension DemoPipeline {

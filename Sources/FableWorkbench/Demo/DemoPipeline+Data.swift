@@ -1,7 +1,6 @@
 import FableTokenizer
 import FableStories
 import FableTraining
-import FableWorkbench
 import Foundation
 
 /// The data the demo trains on, and what it takes to beat.
