@@ -26,6 +26,9 @@ let package = Package(
         .library(name: "FableStories", targets: ["FableStories"]),
         .library(name: "FableReports", targets: ["FableReports"]),
         .library(name: "FableServer", targets: ["FableServer"]),
+        // --- interchange (issue 19) ---
+        .library(name: "FableInterchange", targets: ["FableInterchange"]),
+        // --- end interchange ---
         .executable(name: "fable", targets: ["fable"]),
     ],
     dependencies: [
@@ -54,7 +57,7 @@ let package = Package(
         .target(name: "FableFormats", swiftSettings: [.swiftLanguageMode(.v6)]),
         .testTarget(
             name: "FableFormatsTests", dependencies: ["FableFormats", "FableTestSupport"],
-            swiftSettings: [.swiftLanguageMode(.v6)]
+            swiftSettings: swift6
         ),
         // --- end FableFormats
         .target(
@@ -83,7 +86,7 @@ let package = Package(
             name: "FableCLI",
             dependencies: [
                 "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableStories", "FableReports",
-                "FableWorkbench", "FableFormats", "FableDistributed",
+                "FableWorkbench", "FableFormats", "FableDistributed", "FableInterchange",
                 "FableServer",  // `fable serve` (issue 20)
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -115,6 +118,18 @@ let package = Package(
             swiftSettings: swift6
         ),
         // --- end server helper ---
+        // --- interchange (issue 19): export to Hugging Face transformers and llama.cpp (GGUF), import back ---
+        .target(
+            name: "FableInterchange",
+            dependencies: ["FableTraining", "FableModel", "FableTensor", "FableTokenizer", "FableFormats"],
+            swiftSettings: swift6
+        ),
+        .testTarget(
+            name: "FableInterchangeTests",
+            dependencies: ["FableInterchange", "FableTraining", "FableModel", "FableTensor", "FableTokenizer", "FableFormats", "FableTestSupport"],
+            swiftSettings: swift6
+        ),
+        // --- end interchange ---
         // Locates ../shared and Tests/Fixtures for every test target.
         .target(name: "FableTestSupport", path: "Tests/FableTestSupport", swiftSettings: swift6),
         .testTarget(

@@ -20,6 +20,9 @@ public struct Fable: ParsableCommand {
             Sweep.self,
             Report.self,
             Generate.self,
+            Score.self,
+            Export.self,
+            Import.self,
             Serve.self,
             // Tools beside the pipeline.
             ModelConfigCommand.self,

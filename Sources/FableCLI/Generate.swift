@@ -68,6 +68,10 @@ struct Generate: ParsableCommand {
     @Flag(name: .customLong("hide-prompt"), help: "Print only the generated text, not the prompt before it.")
     var hidePrompt = false
 
+    @Flag(name: .customLong("ignore-end-of-text"),
+          help: "Keep generating after <|endoftext|> until --max-tokens (to compare with other runtimes token for token).")
+    var ignoreEndOfText = false
+
     @Flag(help: "Print timing (prompt and tokens per second) to stderr at the end.")
     var stats = false
 
@@ -108,7 +112,7 @@ struct Generate: ParsableCommand {
         }
 
         let text = try promptText()
-        let ids = tok.encode(text)
+        var ids = tok.encode(text)
         if ids.count > config.contextLength {
             warn("the prompt has \(ids.count) tokens but the context is \(config.contextLength); keeping the last \(config.contextLength)")
         }
@@ -116,10 +120,11 @@ struct Generate: ParsableCommand {
         if endOfText == nil && ids.isEmpty {
             throw GenerateError.emptyPromptWithoutEndOfText
         }
+        if ignoreEndOfText, ids.isEmpty, let endOfText { ids = [endOfText] }
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         if self.seed == nil { warn("seed \(seed)") }
         let options = GenerationOptions(
-            maxNewTokens: maxTokens, sampling: sampling, seed: seed, endOfText: endOfText,
+            maxNewTokens: maxTokens, sampling: sampling, seed: seed, endOfText: ignoreEndOfText ? nil : endOfText,
             overflow: ContextOverflow(rawValue: contextOverflow) ?? .slide, useCache: !noCache)
 
         let generator = TextGenerator(model: lm)

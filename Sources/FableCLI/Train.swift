@@ -70,6 +70,11 @@ struct Train: ParsableCommand {
                                valueName: "n"))
     var threads: Int?
 
+    @Option(name: .customLong("init-from"), help: ArgumentHelp(
+        "Start from the weights of this checkpoint or weights file (fresh optimizer and schedule); the model shape comes from the file.",
+        valueName: "file"))
+    var initFrom: String?
+
     @Flag(help: "Check the config (and the data, when given), print the resolved config and stop.")
     var dryRun = false
 
@@ -91,6 +96,7 @@ struct Train: ParsableCommand {
             if train == nil && !dryRun { throw ValidationError("give --train FILE, the training tokens") }
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if initFrom != nil && resume != nil { throw ValidationError("--resume continues its own weights; drop --init-from") }
     }
 
     func run() throws {
@@ -121,12 +127,13 @@ struct Train: ParsableCommand {
             try resumeRun(RunDirectory(URL(fileURLWithPath: resume)), sets: sets, communicator: communicator)
             return
         }
-        let resolved: TrainingConfig
+        var resolved: TrainingConfig
         if let path = config {
             resolved = try TrainingConfig.load(from: URL(fileURLWithPath: path), overrides: sets)
         } else {
             resolved = try TrainingConfig.preset(named: preset!, overrides: sets)
         }
+        if let initFrom { resolved = try Self.adopting(initFrom, into: resolved, sets: sets) }
         try TrainingRunner.applyThreads(resolved)
         if dryRun {
             try dryRunCheck(resolved)
@@ -137,11 +144,34 @@ struct Train: ParsableCommand {
         let directory = RunDirectory(URL(fileURLWithPath: out!))
         if communicator.isRoot && directory.holdsRun { throw TrainerError.runExists(path: directory.url.path) }
         let trainer = try Trainer(config: resolved, train: trainData, val: valData, communicator: communicator)
+        if let initFrom {
+            // Every rank reads the same file, so replicas start equal.
+            try trainer.initializeWeights(from: URL(fileURLWithPath: initFrom))
+            if communicator.isRoot { printNow(["init      weights from \(initFrom) (fresh optimizer state and schedule)"]) }
+        }
         if communicator.isRoot {
             printNow(TrainingRunner.plan(resolved, train: trainData, val: valData, out: directory, communicator: communicator))
             if let line = TrainingRunner.shardingLine(trainer) { printNow([line]) }
         }
         try finish(TrainingRunner.run(trainer, in: directory, quiet: quiet), directory: directory, communicator: communicator)
+    }
+
+    /// `config` with the model (and, when the config names none, the tokenizer) of the
+    /// file given to --init-from.
+    static func adopting(_ path: String, into config: TrainingConfig, sets: [ConfigOverride]) throws -> TrainingConfig {
+        if let set = sets.first(where: { $0.key == "model" || $0.key.hasPrefix("model.") }) {
+            throw CommandFailure("--set \(set.key): with --init-from the model's shape comes from the file; drop it")
+        }
+        let initial = try Trainer.initialWeights(at: URL(fileURLWithPath: path))
+        guard let model = initial.config else {
+            throw CommandFailure("--init-from \(path): the file records no model config (a PyTorch state dict?); "
+                + "save it with `fable import` or as a Fable weights file")
+        }
+        var adopted = config
+        adopted.model = model
+        if adopted.tokenizer == nil { adopted.tokenizer = initial.tokenizer }
+        try adopted.validate()
+        return adopted
     }
 
     /// Settings a resumed run may change: they do not alter the steps already taken.
