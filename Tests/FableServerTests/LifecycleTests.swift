@@ -6,8 +6,9 @@ import Testing
 @Suite("Server shutdown", .timeLimit(.minutes(2)))
 struct LifecycleTests {
     @Test func shutdownFinishesInFlightStreams() async throws {
-        let server = try await TestServer.start(stepDelay: .milliseconds(10))
-        async let streamed = server.stream("/v1/completions", json: ["prompt": "Once", "max_tokens": 30, "seed": 4, "stream": true])
+        // 50 steps of at least 40 ms: the stream is still running when /health is polled.
+        let server = try await TestServer.start(stepDelay: .milliseconds(40))
+        async let streamed = server.stream("/v1/completions", json: ["prompt": "Once", "max_tokens": 50, "seed": 4, "stream": true])
         _ = try await server.waitForHealth("the stream runs") { $0["busy_slots"] as? Int == 1 }
         let started = ContinuousClock.now
         try await server.stop()
@@ -16,7 +17,7 @@ struct LifecycleTests {
         let (status, _, events) = try await streamed
         #expect(status == 200)
         let (texts, finishes, _) = try StreamingTests.collect(events, chat: false)
-        let expected = try TestServer.reference(promptTokens: TestServer.tokenizer.encode("Once"), maxTokens: 30, seed: 4)[0]
+        let expected = try TestServer.reference(promptTokens: TestServer.tokenizer.encode("Once"), maxTokens: 50, seed: 4)[0]
         #expect(texts[0] == expected.text, "the stream ran to its end")
         #expect(finishes[0] != nil)
     }

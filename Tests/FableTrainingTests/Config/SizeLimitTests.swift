@@ -26,7 +26,9 @@ struct SizeLimitTests {
                       ("model.num_layers=100000000", "model.num_layers"), ("threads=100000", "threads")])
     func arithmeticLimits(_ set: String, _ key: String) throws {
         let failure = try #require(failingKey(set))
-        #expect(failure.key == key, "\(failure.message)")
+        // Values past 2^53 are refused while the tree is decoded (the message names the key
+        // as "steps is ..."); smaller ones by the size checks (an invalidValue for the key).
+        #expect(failure.key == key || failure.message.contains("\(key) is '"), "\(failure.message)")
     }
 
     @Test("a model or batch that cannot fit in memory is refused with the bytes needed and available")
@@ -75,7 +77,8 @@ struct SilentSettingTests {
             _ = try SweepGrid(parsing: ["optimizer.lr"])
             Issue.record("accepted a --grid without '='")
         } catch {
-            #expect("\(error)".hasPrefix("--grid is optimizer.lr"), "\(error)")
+            #expect("\(error)".hasPrefix("--grid optimizer.lr"), "\(error)")
+            #expect(!"\(error)".contains("--set"), "\(error)")
         }
     }
 
