@@ -129,4 +129,15 @@ final class TestServer: Sendable {
         let results = try TextGenerator(model: try network()).generate(prompt: promptTokens, samples: samples, options: options)
         return try results.map { (try tokenizer.decode($0.tokens), $0.tokens.count, $0.finishReason == .endOfText) }
     }
+
+    /// The first seed whose sample for `prompt` runs the full `maxTokens` without an
+    /// end-of-text, for tests that need a stream still running when they act on it.
+    static func seedWithoutEndOfText(prompt: String, maxTokens: Int) throws -> UInt64 {
+        let tokens = tokenizer.encode(prompt)
+        for seed: UInt64 in 1...200 {
+            let sample = try reference(promptTokens: tokens, maxTokens: maxTokens, seed: seed)[0]
+            if !sample.endOfText && sample.tokens == maxTokens { return seed }
+        }
+        throw TestServerError.timedOut("no seed in 1...200 samples \(maxTokens) tokens without end-of-text")
+    }
 }
