@@ -41,7 +41,9 @@ public enum MPILoadError: Error, CustomStringConvertible, Equatable {
 ///
 /// Search order: `FABLE_MPI` (a path or file name) when set, else `libmpi.so.40` (Open MPI
 /// 3-5), `libmpi.so.12` (MPICH, Intel MPI, MVAPICH), `libmpich.so.12`, `libmpi.so`; on macOS
-/// `libmpi.dylib` and `libmpi.40.dylib`. The library is opened with `RTLD_GLOBAL` because Open
+/// `libmpi.dylib` and `libmpi.40.dylib`. Under an MPICH/Hydra launcher (`PMI_RANK` set, no
+/// `OMPI_*` variables) the MPICH names come first, so a machine with both installed picks
+/// the library that belongs to the launcher. The library is opened with `RTLD_GLOBAL` because Open
 /// MPI loads its own plug-ins afterwards and they resolve symbols from it.
 ///
 /// MPI's handles differ by implementation: Open MPI's are pointers to exported objects
@@ -80,6 +82,15 @@ public final class MPILibrary: @unchecked Sendable {
         #endif
     }
 
+    /// ``candidatePaths`` ordered for the launcher `environment` names: MPICH's libraries
+    /// first under Hydra (`PMI_RANK` without any `OMPI_*` variable), else unchanged.
+    public static func candidatePaths(for environment: [String: String]) -> [String] {
+        let openMPILaunched = environment.keys.contains { $0.hasPrefix("OMPI_") }
+        guard environment["PMI_RANK"] != nil, !openMPILaunched else { return candidatePaths }
+        let isMPICH = { (path: String) in path.contains("mpich") || path.contains(".so.12") || path.contains(".12.dylib") }
+        return candidatePaths.filter(isMPICH) + candidatePaths.filter { !isMPICH($0) }
+    }
+
     private static let cacheLock = NSLock()
     nonisolated(unsafe) private static var cache: [String: Result<MPILibrary, MPILoadError>] = [:]
 
@@ -97,7 +108,7 @@ public final class MPILibrary: @unchecked Sendable {
             }
         }
         var attempts: [String] = []
-        for path in candidatePaths {
+        for path in candidatePaths(for: environment) {
             switch load(path: path) {
             case .success(let library): return .success(library)
             case .failure(.notFound(let tried)): attempts += tried

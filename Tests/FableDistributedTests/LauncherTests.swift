@@ -58,6 +58,18 @@ struct MPILoadingTests {
         #expect(!reason.isEmpty)
     }
 
+    @Test("under MPICH's Hydra the MPICH library names are tried first; under Open MPI the default order")
+    func candidateOrder() {
+        let defaults = MPILibrary.candidatePaths
+        #expect(MPILibrary.candidatePaths(for: [:]) == defaults)
+        #expect(MPILibrary.candidatePaths(for: ["OMPI_COMM_WORLD_RANK": "0", "PMI_RANK": "0"]) == defaults)
+        let hydra = MPILibrary.candidatePaths(for: ["PMI_RANK": "1", "PMI_SIZE": "2"])
+        #expect(Set(hydra) == Set(defaults) && hydra.count == defaults.count)
+        #if os(Linux)
+        #expect(Array(hydra.prefix(2)) == ["libmpi.so.12", "libmpich.so.12"])
+        #endif
+    }
+
     @Test("a library that is not MPI: the missing symbol is named")
     func notMPI() {
         #if os(Linux)
