@@ -35,8 +35,10 @@ final class BatchScheduler: @unchecked Sendable {
     private var stopped = false
     private var stopWaiters: [CheckedContinuation<Void, Never>] = []
     private var stats: SchedulerStatistics
-    /// Tests only: a pause after every decode step, so requests overlap on a tiny model.
-    var testingStepDelay: Duration?
+    /// Tests only: when set, the loop waits before each decode step until a step is
+    /// allowed, so a test decides when tokens come whatever the machine's load. A
+    /// cancellation also lets one step through, so a hang-up is noticed while paused.
+    private var testingStepsAllowed: Int?
 
     /// A request waiting for slots.
     private struct PendingRequest {
@@ -105,6 +107,29 @@ final class BatchScheduler: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Tests only: from now on each decode step waits for ``testingAllowSteps(_:)``.
+    func testingPauseSteps() {
+        condition.lock()
+        testingStepsAllowed = 0
+        condition.unlock()
+    }
+
+    /// Tests only: lets `count` more decode steps run while paused.
+    func testingAllowSteps(_ count: Int) {
+        condition.lock()
+        if let allowed = testingStepsAllowed { testingStepsAllowed = allowed + min(count, Int.max - allowed) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Tests only: decode steps run freely again.
+    func testingResumeSteps() {
+        condition.lock()
+        testingStepsAllowed = nil
+        condition.broadcast()
+        condition.unlock()
+    }
+
     /// The loop's counters now.
     var statistics: SchedulerStatistics {
         condition.lock()
@@ -164,6 +189,18 @@ final class BatchScheduler: @unchecked Sendable {
         var slots = [Slot?](repeating: nil, count: slotCount)
         var running: [UInt64: Running] = [:]
         var finishedRequests = 0, producedTokens = 0, steps = 0
+
+        var feedSlots: [Int] = []
+        /// Copies the loop's counters to `stats` (call with `condition` locked).
+        func publish() {
+            stats.busySlots = slots.count(where: { $0 != nil })
+            stats.peakBusySlots = max(stats.peakBusySlots, feedSlots.count)
+            stats.runningRequests = running.count
+            stats.queuedRequests = queue.count
+            stats.completedRequests = finishedRequests
+            stats.generatedTokens = producedTokens
+            stats.steps = steps
+        }
 
         while true {
             // Exchange with the handlers under the lock: cancellations, admissions, shutdown.
@@ -243,7 +280,8 @@ final class BatchScheduler: @unchecked Sendable {
             }
 
             // Draw one token for every busy slot; collect those that go on.
-            var feedTokens: [Int] = [], feedSlots: [Int] = []
+            var feedTokens: [Int] = []
+            feedSlots = []
             for place in slots.indices {
                 guard var slot = slots[place], let request = running[slot.requestID] else { continue }
                 let token = slot.logits.withUnsafeBufferPointer { slot.sampler.sample($0, using: &slot.generator) }
@@ -285,6 +323,15 @@ final class BatchScheduler: @unchecked Sendable {
                 }
             }
 
+            // Tests only: hold the step until the test allows it (counters published first).
+            if !feedSlots.isEmpty {
+                condition.lock()
+                publish()
+                while testingStepsAllowed == 0 && cancelled.isEmpty { condition.wait() }
+                if let allowed = testingStepsAllowed, allowed > 0 { testingStepsAllowed = allowed - 1 }
+                condition.unlock()
+            }
+
             // One batched step for every slot that goes on, each at its own position.
             if !feedSlots.isEmpty {
                 do {
@@ -299,17 +346,8 @@ final class BatchScheduler: @unchecked Sendable {
                 }
             }
 
-            if let delay = testingStepDelay, !feedSlots.isEmpty {
-                Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) * 1e-18 + Double(delay.components.seconds))
-            }
             condition.lock()
-            stats.busySlots = slots.count(where: { $0 != nil })
-            stats.peakBusySlots = max(stats.peakBusySlots, feedSlots.count)
-            stats.runningRequests = running.count
-            stats.queuedRequests = queue.count
-            stats.completedRequests = finishedRequests
-            stats.generatedTokens = producedTokens
-            stats.steps = steps
+            publish()
             condition.unlock()
         }
 

@@ -82,16 +82,17 @@ struct BadRequestTests {
 
     /// One slot, a queue of one: a third request while both are taken gets 503.
     @Test func fullQueueAnswers503() async throws {
-        // The first request takes at least 60 x 50 ms = 3 s (a seed with no end-of-text),
-        // time enough to fill the queue.
+        // Paused, the first request holds the slot after its first token (a seed with no
+        // end-of-text) and the second waits in the queue, however slow the machine.
         let seed = try TestServer.seedWithoutEndOfText(prompt: "a", maxTokens: 60)
-        let server = try await TestServer.start(slots: 1, queueLimit: 1, stepDelay: .milliseconds(50))
+        let server = try await TestServer.start(slots: 1, queueLimit: 1, paused: true)
         async let first = server.request("POST", "/v1/completions", json: ["prompt": "a", "max_tokens": 60, "seed": seed])
         _ = try await server.waitForHealth("the first request runs") { $0["busy_slots"] as? Int == 1 }
         async let second = server.request("POST", "/v1/completions", json: ["prompt": "b", "max_tokens": 5, "seed": 2])
         _ = try await server.waitForHealth("the second request waits") { $0["queued_requests"] as? Int == 1 }
         let third = try await server.request("POST", "/v1/completions", json: ["prompt": "c", "max_tokens": 5])
         try Self.checkError(third, status: 503, param: nil, "queue full")
+        server.resumeSteps()
         #expect(try await first.status == 200)
         #expect(try await second.status == 200)
         try await server.stop()

@@ -6,16 +6,15 @@ import Testing
 @Suite("Server shutdown", .timeLimit(.minutes(2)))
 struct LifecycleTests {
     @Test func shutdownFinishesInFlightStreams() async throws {
-        // 50 steps of at least 40 ms (a seed whose sample has no end-of-text): the stream is
-        // still running when /health is polled.
+        // Paused, the request holds its slot after its first token: it is running when the
+        // shutdown begins (a seed whose sample has no end-of-text, so it runs all 50).
         let seed = try TestServer.seedWithoutEndOfText(prompt: "Once", maxTokens: 50)
-        let server = try await TestServer.start(stepDelay: .milliseconds(40))
+        let server = try await TestServer.start(paused: true)
         async let streamed = server.stream("/v1/completions", json: ["prompt": "Once", "max_tokens": 50, "seed": seed, "stream": true])
         _ = try await server.waitForHealth("the stream runs") { $0["busy_slots"] as? Int == 1 }
-        let started = ContinuousClock.now
-        try await server.stop()
-        // Bounded (a generous limit: CI machines are slow and shared).
-        #expect(ContinuousClock.now - started < .seconds(60))
+        server.server.shutdown()
+        server.resumeSteps()
+        try await server.waitUntilStopped()
         let (status, _, events) = try await streamed
         #expect(status == 200)
         let (texts, finishes, _) = try StreamingTests.collect(events, chat: false)
@@ -26,13 +25,15 @@ struct LifecycleTests {
 
     /// Past the grace period, a running stream ends with an error event and [DONE].
     @Test func shutdownCancelsAfterGrace() async throws {
-        // A seed whose 60-token sample has no end-of-text, so the stream cannot end on its own
-        // before the grace period runs out (an unseeded one once stopped after 11 tokens).
+        // Paused until the 200 ms grace has surely passed, so the stream cannot end first.
         let seed = try TestServer.seedWithoutEndOfText(prompt: "Once", maxTokens: 60)
-        let server = try await TestServer.start(stepDelay: .milliseconds(50), shutdownGrace: .milliseconds(200))
+        let server = try await TestServer.start(paused: true, shutdownGrace: .milliseconds(200))
         async let streamed = server.stream("/v1/completions", json: ["prompt": "Once", "max_tokens": 60, "seed": seed, "stream": true])
         _ = try await server.waitForHealth("the stream runs") { $0["busy_slots"] as? Int == 1 }
-        try await server.stop()
+        server.server.shutdown()
+        try await Task.sleep(for: .milliseconds(400))
+        server.resumeSteps()
+        try await server.waitUntilStopped()
         let (_, _, events) = try await streamed
         #expect(events.last == "[DONE]")
         let error = try StreamingTests.json(events[events.count - 2])["error"] as? [String: Any]

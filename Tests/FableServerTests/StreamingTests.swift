@@ -73,7 +73,7 @@ struct StreamingTests {
     /// Eight streams at once, with different prompts and seeds: each equals the same
     /// request's output alone, and the decode loop really ran them in shared steps.
     @Test func concurrentStreamsMatchSingleRequests() async throws {
-        let server = try await TestServer.start(stepDelay: .milliseconds(4))
+        let server = try await TestServer.start()
         let prompts = ["Once", "The little fox ran", "Hello", "In a green wood there was", "Fish", "Café naïve", "🦊", ""]
         func request(_ i: Int) -> [String: Any] {
             ["prompt": prompts[i], "max_tokens": 16 + 3 * i, "seed": 1000 + i, "temperature": 0.8 + 0.05 * Double(i),
@@ -86,7 +86,9 @@ struct StreamingTests {
             alone.append(try Self.collect(events, chat: false).texts[0] ?? "")
         }
         let before = try await server.health()
-        // Together.
+        // Together: paused until all eight have arrived, so they share decode steps
+        // however the requests happen to be scheduled on a loaded machine.
+        server.pauseSteps()
         let together = try await withThrowingTaskGroup(of: (Int, String).self) { group in
             for i in 0..<8 {
                 group.addTask {
@@ -94,6 +96,10 @@ struct StreamingTests {
                     return (i, try Self.collect(events, chat: false).texts[0] ?? "")
                 }
             }
+            _ = try await server.waitForHealth("all eight requests arrived") {
+                ($0["running_requests"] as? Int ?? 0) + ($0["queued_requests"] as? Int ?? 0) == 8
+            }
+            server.resumeSteps()
             var texts = Array(repeating: "", count: 8)
             for try await (i, text) in group { texts[i] = text }
             return texts
@@ -116,10 +122,14 @@ struct StreamingTests {
 
     /// A client that hangs up mid-stream frees its slot long before its tokens would run out.
     @Test func disconnectFreesSlot() async throws {
-        // Left alone, this request would run all 60 tokens (no end of text), 50 ms a step.
+        // Left alone, this request would run all 60 tokens (no end of text); paused, it holds
+        // its slot after the first token until the hang-up is noticed.
         let reference = try TestServer.reference(promptTokens: TestServer.tokenizer.encode("Once"), maxTokens: 60, seed: 1)[0]
         try #require(reference.tokens == 60 && !reference.endOfText)
-        let server = try await TestServer.start(stepDelay: .milliseconds(50))
+        let server = try await TestServer.start(paused: true)
+        // A few tokens' worth of steps, so that some text (a first chunk) is sent: a first
+        // token can be a partial UTF-8 character that the decoder holds back.
+        server.allowSteps(4)
         let port = server.port
         let body = try JSONSerialization.data(withJSONObject: ["prompt": "Once", "max_tokens": 60, "stream": true, "seed": 1])
         try await onThread {
@@ -129,21 +139,31 @@ struct StreamingTests {
             _ = try connection.readBodyPiece()   // the first chunk
             connection.hangUp()
         }
-        let health = try await server.waitForHealth("slot freed after the disconnect", timeout: .seconds(10)) {
+        // A stream notices the hang-up when a write fails: let one step (one chunk) through
+        // at a time until the slot is free.
+        var health = try await server.health()
+        for _ in 0..<55 where health["busy_slots"] as? Int != 0 {
+            let steps = health["decode_steps"] as? Int ?? 0
+            server.allowSteps(1)
+            health = try await server.waitForHealth("one more step") {
+                ($0["decode_steps"] as? Int ?? 0) > steps || $0["busy_slots"] as? Int == 0
+            }
+        }
+        health = try await server.waitForHealth("slot freed after the disconnect", timeout: .seconds(10)) {
             $0["busy_slots"] as? Int == 0 && $0["running_requests"] as? Int == 0
         }
-        // Not run to its end: fewer than its 60 tokens were generated. (No wall-clock bound:
-        // on a loaded 2-core CI machine the steps themselves can take longer than 50 ms.)
+        // Not run to its end: fewer than its 60 tokens were generated.
         #expect((health["generated_tokens"] as? Int ?? 60) < 60)
         #expect(health["completed_requests"] as? Int == 0)
         // The server still answers.
+        server.resumeSteps()
         #expect(try await server.request("POST", "/v1/completions", json: ["prompt": "a", "max_tokens": 2]).status == 200)
         try await server.stop()
     }
 
     /// The same for a non-streaming request whose client gives up.
     @Test func disconnectWhileWaitingFreesSlot() async throws {
-        let server = try await TestServer.start(stepDelay: .milliseconds(50))
+        let server = try await TestServer.start(paused: true)
         let port = server.port
         let body = try JSONSerialization.data(withJSONObject: ["prompt": "Once", "max_tokens": 60, "seed": 1])
         try await onThread {

@@ -35,7 +35,7 @@ final class TestServer: Sendable {
 
     /// Starts a server and waits until it listens.
     static func start(
-        slots: Int = 8, queueLimit: Int = 16, maxBodyBytes: Int = 8_192, stepDelay: Duration? = nil,
+        slots: Int = 8, queueLimit: Int = 16, maxBodyBytes: Int = 8_192, paused: Bool = false,
         shutdownGrace: Duration = .seconds(5)
     ) async throws -> TestServer {
         let model = try ServedModel(name: "tiny-test", config: config, tokenizer: tokenizer)
@@ -43,7 +43,7 @@ final class TestServer: Sendable {
             network: try network(), model: model,
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, slots: slots, queueLimit: queueLimit,
                                                maxBodyBytes: maxBodyBytes, shutdownGrace: shutdownGrace))
-        server.scheduler.testingStepDelay = stepDelay
+        if paused { server.scheduler.testingPauseSteps() }
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
         let task = Task {
             try await server.run { url in
@@ -66,8 +66,22 @@ final class TestServer: Sendable {
     /// Shuts down and waits for `run` to return.
     func stop() async throws {
         server.shutdown()
-        try await runTask.value
+        try await waitUntilStopped()
     }
+
+    /// Waits for `run` to return (after `server.shutdown()`).
+    func waitUntilStopped() async throws { try await runTask.value }
+
+    /// Decode steps wait for ``allowSteps(_:)`` or ``resumeSteps()`` (a server started with
+    /// `paused: true` starts so): each admitted request emits its first token and then
+    /// holds its slot, so a test sees it running however loaded the machine is.
+    func pauseSteps() { server.scheduler.testingPauseSteps() }
+
+    /// Lets `count` more decode steps run while paused.
+    func allowSteps(_ count: Int) { server.scheduler.testingAllowSteps(count) }
+
+    /// Lets decoding run freely again.
+    func resumeSteps() { server.scheduler.testingResumeSteps() }
 
     enum TestServerError: Error { case didNotStart, timedOut(String) }
 
