@@ -176,17 +176,19 @@ let package = Package(
         // `swift test` build it first.
         .testTarget(
             name: "FableReliabilityTests",
-            dependencies: ["fable", "FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableTestSupport"],
+            dependencies: ["fable", "FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining",
+                           "FableFuzzTargets", "FableTestSupport"],
             swiftSettings: swift6
         ),
         // libFuzzer targets for every parser of user files, and their replayer (README
         // "Reliability" says how to fuzz; an ordinary build replays inputs).
-        .executableTarget(
-            name: "fable-fuzz",
+        .target(
+            name: "FableFuzzTargets",
             dependencies: ["FableFormats", "FableTokenizer", "FableTensor", "FableModel", "FableTraining"],
-            path: "Sources/fable-fuzz",
             swiftSettings: swift6
         ),
+        .executableTarget(
+            name: "fable-fuzz", dependencies: ["FableFuzzTargets"], path: "Sources/fable-fuzz", swiftSettings: swift6),
         // --- end reliability
     ],
     // The package default stays Swift 5 so a target someone adds builds before it is checked;

@@ -1,3 +1,4 @@
+import FableFuzzTargets
 import Foundation
 
 // `fable-fuzz`: libFuzzer targets for the parsers of user files (see FuzzTargets), and a
