@@ -82,8 +82,11 @@ def run_step(spec, step, results):
     os.makedirs(WORK, exist_ok=True)
     wrapped = ["/usr/bin/time", "-o", timing, "-f", '{"wall_s": %e, "max_rss_kb": %M}'] + command
     stdout_path = os.path.join(results, step["log"]) if "log" in step else None
-    with open(stdout_path or os.devnull, "w") as out:
+    # The log is an output: it appears under its name only when the command succeeded.
+    with open(stdout_path + ".partial" if stdout_path else os.devnull, "w") as out:
         code = subprocess.call(wrapped, stdout=out, cwd=ROOT)
+    if stdout_path and code == 0:
+        os.replace(stdout_path + ".partial", stdout_path)
     cost = json.load(open(timing)) if os.path.exists(timing) else {}
     record(results, step["name"], cost.get("wall_s"), cost.get("max_rss_kb"), code)
     if code != 0:
@@ -133,6 +136,7 @@ def split_documents(input, train, val, every, limit_bytes=None):
 
 def sample_documents(input, output, count, seed):
     """`count` documents drawn at random (fixed seed), joined with <|endoftext|> lines."""
+    os.makedirs(os.path.dirname(output), exist_ok=True)
     docs = documents(input)
     chosen = random.Random(seed).sample(range(len(docs)), count)
     with open(output + ".tmp", "w") as f:

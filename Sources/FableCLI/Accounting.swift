@@ -139,7 +139,8 @@ struct Accounting: ParsableCommand {
         var totalParameters: Int
         var weightBytes: Double
         var forwardMatmuls: [ModelAccounting.MatmulCost]
-        var forwardFLOPs: Double
+        // `Flops`, not `FLOPs`: the snake-case encoder would write `forward_flo_ps`.
+        var forwardFlops: Double
         var activationsPerSequence: [ModelAccounting.ActivationCount]
         var batchSize: Int
         var trainingMemory: ModelAccounting.TrainingMemory
@@ -147,9 +148,9 @@ struct Accounting: ParsableCommand {
         var trainingFixedBytes: Double
         var memoryBudgetBytes: Double
         var maxBatchSize: Int
-        var trainingStepFLOPs: Double
+        var trainingStepFlops: Double
         var trainingSteps: Int?
-        var peakFLOPS: Double
+        var peakFlops: Double
         var mfu: Double
         var trainingSeconds: Double?
     }
@@ -158,13 +159,13 @@ struct Accounting: ParsableCommand {
         let report = Report(
             model: name, config: a.config, sequenceLength: a.sequenceLength,
             parameters: a.parameters, totalParameters: a.parameters.total, weightBytes: a.weightBytes,
-            forwardMatmuls: a.forwardMatmuls, forwardFLOPs: a.forwardFLOPs(),
+            forwardMatmuls: a.forwardMatmuls, forwardFlops: a.forwardFLOPs(),
             activationsPerSequence: a.activationsPerSequence, batchSize: batchSize,
             trainingMemory: a.trainingMemory(batchSize: batchSize),
             trainingBytesPerSequence: a.trainingBytesPerSequence, trainingFixedBytes: a.trainingFixedBytes,
             memoryBudgetBytes: budget, maxBatchSize: a.maxBatchSize(memoryBytes: budget),
-            trainingStepFLOPs: a.trainingStepFLOPs(batchSize: batchSize),
-            trainingSteps: steps, peakFLOPS: peakTflops * 1e12, mfu: mfu,
+            trainingStepFlops: a.trainingStepFLOPs(batchSize: batchSize),
+            trainingSteps: steps, peakFlops: peakTflops * 1e12, mfu: mfu,
             trainingSeconds: steps.map {
                 a.trainingSeconds(steps: $0, batchSize: batchSize, peakFLOPS: peakTflops * 1e12, utilization: mfu)
             })

@@ -48,18 +48,18 @@ extension HeldOutEvaluator {
             while start < dataset.count && !isFull {
                 let length = min(block, dataset.count - start)
                 try buffer.withUnsafeMutableBufferPointer { try dataset.copyTokens(from: start, count: length, into: $0.baseAddress!) }
-                try consume(buffer[0..<length])
+                try feed(buffer[0..<length])
                 start += length
                 progress?(start, dataset.count, result)
             }
         case .text:
             guard let tokenizer else { throw EvalFileError.textNeedsTokenizer(path: path) }
             let encoder = TokenFileEncoder(tokenizer: tokenizer, threads: threads)
-            let total = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            let total = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
             do {
                 _ = try encoder.encode(input: url) { ids in
                     if isFull { throw StopReading() }
-                    try consume(ids)
+                    try feed(ids)
                     // Bytes predicted so far stand for the bytes read (the text's first token aside).
                     progress?(result.bytes ?? 0, total, result)
                 }

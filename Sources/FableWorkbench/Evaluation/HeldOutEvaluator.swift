@@ -10,7 +10,7 @@ import Foundation
 /// The stream is cut into consecutive windows of `contextLength + 1` tokens that share
 /// their edge token, so every token after the first is predicted exactly once, with as
 /// much context as the window gives it; the last window may be shorter. Tokens arrive
-/// block by block (``consume(_:)``) and only one batch of windows is held, so a file
+/// block by block (``feed(_:)``) and only one batch of windows is held, so a file
 /// larger than memory streams through. Feeding the same tokens in any blocking gives the
 /// same windows, hence the same result.
 ///
@@ -75,11 +75,11 @@ package final class HeldOutEvaluator {
 
     /// Adds the next tokens of the stream, evaluating every batch of windows they complete.
     /// - Throws: ``ModelError`` for an id outside the model's vocabulary.
-    package func consume<Block: Collection>(_ block: Block) throws where Block.Element: BinaryInteger {
+    package func feed<Block: Collection>(_ block: Block) throws where Block.Element: BinaryInteger {
         let full = batchSize * contextLength + 1
         for id in block {
             if isFull { break }
-            guard let narrow = Int32(exactly: id) else { throw EvaluationError.tokenOutOfRange(value: Int64(id)) }
+            guard let narrow = Int32(exactly: id) else { throw EvaluationError.tokenOutOfRange(value: Int64(truncatingIfNeeded: id)) }
             pending.append(narrow)
             if pending.count == full { try evaluatePending() }
         }

@@ -12,7 +12,7 @@ struct HeldOutEvaluatorTests {
     }.joined()
 
     static func tokenizer() throws -> Tokenizer {
-        try BPETrainer(.init(vocabSize: 300, specialTokens: ["<|endoftext|>"])).train(text: text)
+        try Tokenizer(vocabulary: BPETrainer(.init(vocabSize: 300, specialTokens: ["<|endoftext|>"])).train(text: text).vocabulary)
     }
 
     static func model(vocab: Int) throws -> TransformerLM {
@@ -45,7 +45,7 @@ struct HeldOutEvaluatorTests {
         let lm = try Self.model(vocab: tok.vocabularySize)
         let ids = tok.encode(Self.text)
         let evaluator = HeldOutEvaluator(model: lm, tokenizer: tok, batchSize: 3)
-        try evaluator.consume(ids)
+        try evaluator.feed(ids)
         let result = try evaluator.finish()
         let expected = try Self.reference(ids, model: lm, context: 8)
         #expect(result.tokens == ids.count - 1)
@@ -65,7 +65,7 @@ struct HeldOutEvaluatorTests {
         let lm = try Self.model(vocab: tok.vocabularySize)
         let ids = tok.encode(Self.text)
         let onePass = HeldOutEvaluator(model: lm, tokenizer: tok, batchSize: 1000)
-        try onePass.consume(ids)
+        try onePass.feed(ids)
         let whole = try onePass.finish()
 
         let textURL = temporaryFile("eval-text.txt")
