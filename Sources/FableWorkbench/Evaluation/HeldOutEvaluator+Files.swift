@@ -19,8 +19,8 @@ extension HeldOutEvaluator {
         }
     }
 
-    /// How far a file has been read: `done` of `total` in the file's unit (tokens for
-    /// token files, bytes for text), and the result so far.
+    /// How far the evaluation has come, after each batch: `done` of `total` in the file's
+    /// unit (tokens for token files, bytes for text), and the result so far.
     package typealias FileProgress = (_ done: Int, _ total: Int?, _ result: Result) -> Void
 
     /// Evaluates a whole file, streaming it: token files are memory-mapped and read in
@@ -44,27 +44,28 @@ extension HeldOutEvaluator {
             let dataset = try TokenDataset(url: url, element: element, validation: .lazy)
             let block = 1 << 16
             var buffer = [Int32](repeating: 0, count: block)
+            afterBatch = { progress?($0.tokens + 1, dataset.count, $0) }
             var start = 0
             while start < dataset.count && !isFull {
                 let length = min(block, dataset.count - start)
                 try buffer.withUnsafeMutableBufferPointer { try dataset.copyTokens(from: start, count: length, into: $0.baseAddress!) }
                 try feed(buffer[0..<length])
                 start += length
-                progress?(start, dataset.count, result)
             }
         case .text:
             guard let tokenizer else { throw EvalFileError.textNeedsTokenizer(path: path) }
             let encoder = TokenFileEncoder(tokenizer: tokenizer, threads: threads)
             let total = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
+            // Bytes predicted so far stand for the bytes read (the text's first token aside).
+            afterBatch = { progress?($0.bytes ?? 0, total, $0) }
             do {
                 _ = try encoder.encode(input: url) { ids in
                     if isFull { throw StopReading() }
                     try feed(ids)
-                    // Bytes predicted so far stand for the bytes read (the text's first token aside).
-                    progress?(result.bytes ?? 0, total, result)
                 }
             } catch is StopReading {}
         }
+        defer { afterBatch = nil }
         let final = try finish()
         guard final.tokens > 0 else { throw EvalFileError.tooShort(path: path) }
         return final

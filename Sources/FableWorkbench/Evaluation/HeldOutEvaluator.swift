@@ -50,6 +50,8 @@ package final class HeldOutEvaluator {
     /// Tokens received but not yet evaluated; its first token is the context of the next window.
     private var pending: [Int32] = []
     private(set) package var result: Result
+    /// Called after each evaluated batch with the result so far (for a progress display).
+    package var afterBatch: ((Result) -> Void)?
 
     /// - Parameters:
     ///   - model: the model to evaluate (run without gradients).
@@ -121,6 +123,7 @@ package final class HeldOutEvaluator {
         result.totalNats += Double(loss.item()) * Double(targets.count)
         result.tokens += targets.count
         result.windows += windows
+        defer { afterBatch?(result) }
         if let tokenByteCounts {
             var bytes = 0
             for id in targets {
