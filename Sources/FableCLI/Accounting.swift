@@ -24,6 +24,15 @@ struct Accounting: ParsableCommand {
     @Option(help: "Memory budget in GiB; reports the largest batch whose training memory fits.")
     var memoryGib: Double = 80
 
+    @Option(help: "Training steps for the training-time estimate (e.g. 400000); none: no estimate.")
+    var steps: Int?
+
+    @Option(name: .customLong("peak-tflops"), help: "Peak TFLOP/s of the hardware for the estimate (default: A100 float32).")
+    var peakTflops: Double = 19.5
+
+    @Option(help: "Model FLOPs utilization assumed for the estimate, between 0 and 1.")
+    var mfu: Double = 0.5
+
     @Flag(help: "Print the figures as JSON instead of tables.")
     var json = false
 
@@ -34,6 +43,9 @@ struct Accounting: ParsableCommand {
         if !(1...(1 << 24)).contains(batchSize) {
             throw ValidationError("--batch-size must be between 1 and \(1 << 24); got \(batchSize)")
         }
+        if let steps, steps < 1 { throw ValidationError("--steps must be at least 1; got \(steps)") }
+        if !(peakTflops.isFinite && peakTflops > 0) { throw ValidationError("--peak-tflops must be a positive number; got \(peakTflops)") }
+        if !(mfu > 0 && mfu <= 1) { throw ValidationError("--mfu must be in (0, 1]; got \(mfu)") }
         if !(memoryGib.isFinite && memoryGib > 0) {
             throw ValidationError("--memory-gib must be a positive number; got \(memoryGib)")
         }
@@ -109,6 +121,12 @@ struct Accounting: ParsableCommand {
         print("\nFLOPs per AdamW step at batch size \(batchSize): \(Figures.flops(step))"
             + " (forward + backward = 3 × \(Figures.flops(a.forwardFLOPs(batchSize: batchSize))),"
             + " plus \(ModelAccounting.adamWFLOPsPerParameter) per parameter for the update)")
+        if let steps {
+            let seconds = a.trainingSeconds(steps: steps, batchSize: batchSize, peakFLOPS: peakTflops * 1e12, utilization: mfu)
+            print("training time for \(Figures.grouped(steps)) steps at batch size \(batchSize), "
+                + "\(Figures.percent(mfu)) MFU of \(Figures.number(peakTflops)) TFLOP/s: "
+                + "\(String(format: "%.1f", seconds / 86_400)) days (\(Figures.flops(Double(steps) * step)) in all)")
+        }
     }
 
     // MARK: - JSON
@@ -121,7 +139,8 @@ struct Accounting: ParsableCommand {
         var totalParameters: Int
         var weightBytes: Double
         var forwardMatmuls: [ModelAccounting.MatmulCost]
-        var forwardFLOPs: Double
+        // `Flops`, not `FLOPs`: the snake-case encoder would write `forward_flo_ps`.
+        var forwardFlops: Double
         var activationsPerSequence: [ModelAccounting.ActivationCount]
         var batchSize: Int
         var trainingMemory: ModelAccounting.TrainingMemory
@@ -129,19 +148,27 @@ struct Accounting: ParsableCommand {
         var trainingFixedBytes: Double
         var memoryBudgetBytes: Double
         var maxBatchSize: Int
-        var trainingStepFLOPs: Double
+        var trainingStepFlops: Double
+        var trainingSteps: Int?
+        var peakFlops: Double
+        var mfu: Double
+        var trainingSeconds: Double?
     }
 
     private func printJSON(_ a: ModelAccounting, name: String, budget: Double) throws {
         let report = Report(
             model: name, config: a.config, sequenceLength: a.sequenceLength,
             parameters: a.parameters, totalParameters: a.parameters.total, weightBytes: a.weightBytes,
-            forwardMatmuls: a.forwardMatmuls, forwardFLOPs: a.forwardFLOPs(),
+            forwardMatmuls: a.forwardMatmuls, forwardFlops: a.forwardFLOPs(),
             activationsPerSequence: a.activationsPerSequence, batchSize: batchSize,
             trainingMemory: a.trainingMemory(batchSize: batchSize),
             trainingBytesPerSequence: a.trainingBytesPerSequence, trainingFixedBytes: a.trainingFixedBytes,
             memoryBudgetBytes: budget, maxBatchSize: a.maxBatchSize(memoryBytes: budget),
-            trainingStepFLOPs: a.trainingStepFLOPs(batchSize: batchSize))
+            trainingStepFlops: a.trainingStepFLOPs(batchSize: batchSize),
+            trainingSteps: steps, peakFlops: peakTflops * 1e12, mfu: mfu,
+            trainingSeconds: steps.map {
+                a.trainingSeconds(steps: $0, batchSize: batchSize, peakFLOPS: peakTflops * 1e12, utilization: mfu)
+            })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase

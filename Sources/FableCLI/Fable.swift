@@ -21,6 +21,7 @@ public struct Fable: ParsableCommand {
             Report.self,
             Generate.self,
             Score.self,
+            Eval.self,
             Export.self,
             Import.self,
             Serve.self,

@@ -106,6 +106,12 @@ public struct ModelAccounting: Sendable {
             + Double(Self.adamWFLOPsPerParameter) * Double(parameters.total)
     }
 
+    /// Wall-clock seconds for `steps` AdamW steps of `batchSize` sequences on hardware
+    /// with `peakFLOPS` that sustains `utilization` of it (model FLOPs utilization, MFU).
+    public func trainingSeconds(steps: Int, batchSize: Int, peakFLOPS: Double, utilization: Double) -> Double {
+        Double(steps) * trainingStepFLOPs(batchSize: batchSize) / (peakFLOPS * utilization)
+    }
+
     // MARK: - Training memory
 
     /// Activation elements kept for the backward pass, per sequence, by component (the

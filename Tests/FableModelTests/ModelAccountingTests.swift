@@ -29,6 +29,16 @@ struct ModelAccountingTests {
         #expect(a.trainingStepFLOPs(batchSize: 2) == 6 * 4_513_336_524_800 + 14 * 2_127_057_600)
     }
 
+    @Test("GPT-2 XL, 400K steps of batch 1024 on one A100 (19.5 TFLOP/s float32) at 50% MFU: about 6,584 days")
+    func gpt2XLTrainingTime() throws {
+        let a = ModelAccounting(config: try ModelConfig.preset(named: "gpt2-xl"))
+        let seconds = a.trainingSeconds(steps: 400_000, batchSize: 1024, peakFLOPS: 19.5e12, utilization: 0.5)
+        // Written out: 400,000 × (3 × 1024 × 4,513,336,524,800 + 14 × 2,127,057,600) / 9.75e12.
+        let stepFLOPs = 3.0 * 1024 * 4_513_336_524_800 + 14 * 2_127_057_600
+        #expect(abs(seconds - 400_000 * stepFLOPs / 9.75e12) <= 1e-6 * seconds)
+        #expect((seconds / 86_400).rounded() == 6_584)
+    }
+
     @Test("a longer context grows the attention share quadratically")
     func longContext() throws {
         let xl = try ModelConfig.preset(named: "gpt2-xl")
