@@ -80,6 +80,13 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// updates its share, and the parameters are all-gathered. AdamW or Muon; checkpoints
     /// hold the whole state, so any rank count, sharded or not, resumes them.
     public var shardOptimizer: Bool
+    /// `divergence_loss`: stop the run as diverged once the training loss, averaged over
+    /// the last ``divergenceWindow`` steps, exceeds this (the last good checkpoint stays);
+    /// null lets a run go on until its loss is no longer finite. A learning-rate sweep sets
+    /// it a little above the untrained loss, ln(vocab_size), so a run that has blown up stops.
+    public var divergenceLoss: Double?
+    /// Steps whose mean training loss ``divergenceLoss`` is compared with.
+    public static let divergenceWindow = 10
 
     /// A configuration with the given model and default settings for everything else.
     public init(
@@ -89,7 +96,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         checkpointInterval: Int = 1000, keepCheckpoints: Int = 3, logInterval: Int = 10,
         gradClip: Double = 1.0, seed: Int = 0, threads: Int? = nil, tokenizer: String? = nil,
         gradAccumSteps: Int = 1, bucketMB: Double = 8, overlapCommunication: Bool = true,
-        shardOptimizer: Bool = false
+        shardOptimizer: Bool = false, divergenceLoss: Double? = nil
     ) {
         self.model = model
         self.optimizer = optimizer
@@ -111,6 +118,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         self.bucketMB = bucketMB
         self.overlapCommunication = overlapCommunication
         self.shardOptimizer = shardOptimizer
+        self.divergenceLoss = divergenceLoss
     }
 
     // MARK: - Derived values
@@ -174,6 +182,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case bucketMB = "bucket_mb"
         case overlapCommunication = "overlap_communication"
         case shardOptimizer = "shard_optimizer"
+        case divergenceLoss = "divergence_loss"
     }
 
     public init(from decoder: Decoder) throws {
@@ -201,6 +210,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         bucketMB = try c.decodeIfPresent(Double.self, forKey: .bucketMB) ?? d.bucketMB
         overlapCommunication = try c.decodeIfPresent(Bool.self, forKey: .overlapCommunication) ?? d.overlapCommunication
         shardOptimizer = try c.decodeIfPresent(Bool.self, forKey: .shardOptimizer) ?? d.shardOptimizer
+        divergenceLoss = try c.decodeIfPresent(Double.self, forKey: .divergenceLoss)
     }
 
     /// Writes every key; absent optional values are written as `null` so config.json lists
@@ -227,6 +237,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try c.encode(bucketMB, forKey: .bucketMB)
         try c.encode(overlapCommunication, forKey: .overlapCommunication)
         try c.encode(shardOptimizer, forKey: .shardOptimizer)
+        try c.encode(divergenceLoss, forKey: .divergenceLoss)
     }
 
     /// The configuration as pretty, key-sorted JSON with every key (config.json).
@@ -287,6 +298,10 @@ extension TrainingConfig {
         try require(bucketMB.isFinite && bucketMB > 0, "bucket_mb", bucketMB, "a positive number of megabytes")
         try require(!shardOptimizer || optimizer.kind != .sgd, "shard_optimizer", shardOptimizer,
                     "false with optimizer.kind sgd (SGD keeps no state to shard; use adamw or muon)")
+        if let divergenceLoss {
+            try require(divergenceLoss.isFinite && divergenceLoss > 0, "divergence_loss", divergenceLoss,
+                        "a positive number of nats, or null for no limit")
+        }
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
         try checkSizeLimits()
         _ = try makeSchedule()

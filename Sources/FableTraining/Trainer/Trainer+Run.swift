@@ -180,6 +180,7 @@ extension Trainer {
         }
 
         // MARK: The steps
+        var recentLosses: [Double] = []
         while step < total {
             if try agreedStop(shouldStop()) {
                 try writeRecord(evaluation: nil)
@@ -205,6 +206,16 @@ extension Trainer {
             interval.add(stepResult)
             lastRate = stepResult.learningRate
             onEvent?(.step(stepResult))
+            if let limit = config.divergenceLoss {
+                recentLosses.append(stepResult.loss)
+                if recentLosses.count > TrainingConfig.divergenceWindow { recentLosses.removeFirst() }
+                let mean = recentLosses.reduce(0, +) / Double(recentLosses.count)
+                if recentLosses.count == TrainingConfig.divergenceWindow && mean > limit {
+                    try writeRecord(evaluation: nil)
+                    return try diverged(step, "the training loss averaged over the last \(recentLosses.count) steps is "
+                        + String(format: "%.4f", mean) + ", above divergence_loss \(limit)")
+                }
+            }
 
             let isLast = step == total
             let evalDue = valData != nil && (isLast || (config.evalInterval > 0 && step % config.evalInterval == 0))

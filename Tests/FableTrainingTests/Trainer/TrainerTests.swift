@@ -143,6 +143,41 @@ struct TrainerTests {
         #expect(log.events.last?.name == MetricsEvent.diverged && log.events.last?.step == failedStep)
     }
 
+    @Test("divergence_loss stops a run whose loss has blown up but stays finite; a healthy run finishes")
+    func divergenceLossStopsEarly() throws {
+        // AdamW at lr 1 on this tiny model: the loss climbs far above the uniform ln 16 ≈ 2.77
+        // and stays finite, so only the limit stops it.
+        let limit = 2 * log(16.0)
+        let blownUp = try tinyConfig("optimizer.lr=1", "schedule.kind=constant", "steps=200", "eval_interval=0",
+                                     "checkpoint_interval=5", "divergence_loss=\(limit)")
+        let trainer = try Trainer(config: blownUp, train: patternDataset("blowup.npy"), val: nil)
+        let directory = freshDirectory("blowup")
+        let (steps, result) = try losses(trainer, in: directory)
+        guard case .diverged(let failedStep, let message) = result.outcome else {
+            Issue.record("the run did not stop: \(result.outcome)"); return
+        }
+        #expect(failedStep < 200 && failedStep >= TrainingConfig.divergenceWindow)
+        #expect(steps.allSatisfy { $0.isFinite }, "stopped by the limit, not by a non-finite loss")
+        let window = steps.suffix(TrainingConfig.divergenceWindow)
+        #expect(window.reduce(0, +) / Double(window.count) > limit)
+        #expect(message.contains("divergence_loss"))
+        #expect(directory.stepCheckpoints().allSatisfy { $0.step < failedStep })
+        let log = try MetricsLog.read(directory.metricsURL)
+        #expect(log.events.last?.name == MetricsEvent.diverged && log.events.last?.step == failedStep)
+
+        let healthy = try tinyConfig("steps=60", "eval_interval=0", "optimizer.lr=0.02", "divergence_loss=\(limit)")
+        let (_, finished) = try losses(try Trainer(config: healthy, train: patternDataset("healthy.npy"), val: nil), in: nil)
+        guard case .finished = finished.outcome else { Issue.record("a healthy run stopped: \(finished.outcome)"); return }
+    }
+
+    @Test("divergence_loss must be a positive number")
+    func divergenceLossValidation() throws {
+        for bad in ["0", "-1"] {
+            #expect(throws: TrainingConfigError.self) { try tinyConfig("divergence_loss=\(bad)").validate() }
+        }
+        #expect(try tinyConfig("divergence_loss=null").divergenceLoss == nil)
+    }
+
     @Test("weights with NaN are never written as a checkpoint")
     func nanWeightsNotSaved() throws {
         let trainer = try Trainer(config: tinyConfig(), train: patternDataset("nan.npy"), val: nil)
