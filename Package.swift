@@ -104,7 +104,7 @@ let package = Package(
         .target(
             name: "FableServer",
             dependencies: [
-                "FableTokenizer", "FableTensor", "FableModel", "FableTraining",
+                "FableTokenizer", "FableTensor", "FableModel", "FableTraining", "FableFormats", "FableReports",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -114,7 +114,7 @@ let package = Package(
         ),
         .testTarget(
             name: "FableServerTests",
-            dependencies: ["FableServer", "FableTestSupport"],
+            dependencies: ["FableServer", "FableReports", "FableTestSupport"],
             swiftSettings: swift6
         ),
         // --- end server helper ---

@@ -1,24 +1,39 @@
 #!/usr/bin/env python3
-"""Loopback load generator for `fable serve` (and any OpenAI-compatible server).
+"""Loopback load generator for `fable serve` and other OpenAI-compatible servers.
 
 For each concurrency level C, C client threads send streaming /v1/completions requests
 back to back until --requests requests have finished or --seconds have passed; the
 script reports requests/s, generated tokens/s, and p50/p99 of the time to first token and
 of the time per token after the first (from each stream's chunk arrival times and its
-usage count). Standard library only (http.client), so it measures the server, not a
+token count). Standard library only (http.client), so it measures the servers, not a
 client library.
 
-    python3 Scripts/bench/serve_bench.py --url http://127.0.0.1:8080 --levels 1 4 16
-    python3 Scripts/bench/serve_bench.py --fable .build/release/fable --checkpoint model.safetensors \
-        --tokenizer tok/ --slots 16 --levels 1 4 16 --requests 32 --max-tokens 64
+Servers: `--fable BIN --checkpoint FILE` starts `fable serve` itself; `--llama-gguf FILE`
+starts llama-cpp-python's server (`python -m llama_cpp.server`, from
+`pip install 'llama-cpp-python[server]'`) on the same model exported with
+`fable export --format gguf --dtype f32`; `--url NAME=URL` adds a server already running.
+Both started servers get --threads threads. With several servers the script alternates
+them: every level runs on each server in turn, and the order flips every round
+(--rounds), so a change in machine load falls on both sides.
 
-With --fable it starts `fable serve --port 0 --slots N` itself. Prints one table row per
-level and the load average before and after; --json FILE writes the figures.
+    python3 Scripts/bench/serve_bench.py --fable .build/release/fable --checkpoint model.safetensors \\
+        --tokenizer tok/ --llama-gguf model-f32.gguf --threads 2 --slots 16 \\
+        --levels 1 4 16 --requests 32 --max-tokens 64 --rounds 2 --json figures.json
+
+Requests are greedy by default (--temperature 0, and `repeat_penalty` 1 for llama.cpp,
+whose server otherwise penalises repeats), so both sides generate the same tokens for the
+same prompts. Tokens are counted from the stream's usage chunk where the server sends one,
+else one per text chunk (llama.cpp streams one token per chunk).
+Prints one table row per server, level and round, the load average before and after, and
+--json FILE writes the figures.
 """
 import argparse
 import http.client
 import json
 import os
+import socket
+import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -34,40 +49,84 @@ PROMPTS = [
 ]
 
 
-def one_request(host, port, prompt, max_tokens, seed, model):
-    """Streams one completion; returns (ttft_s, per_token_s or None, tokens, total_s)."""
-    body = json.dumps({"model": model, "prompt": prompt, "max_tokens": max_tokens, "temperature": 0.8,
-                       "seed": seed, "stream": True, "stream_options": {"include_usage": True}})
-    connection = http.client.HTTPConnection(host, port, timeout=300)
+class LlamaCppServer:
+    """`python -m llama_cpp.server` on a free loopback port, as a context manager."""
+
+    def __init__(self, python, gguf, threads, context, extra=()):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.command = [python, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1",
+                        "--port", str(self.port), "--n_threads", str(threads), "--n_threads_batch", str(threads),
+                        "--n_ctx", str(context), *extra]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def __enter__(self):
+        self.process = subprocess.Popen(self.command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("llama_cpp.server exited: " + " ".join(self.command))
+            try:
+                with urllib.request.urlopen(self.url + "/v1/models", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.5)
+        self.__exit__()
+        raise RuntimeError("llama_cpp.server did not answer: " + " ".join(self.command))
+
+    def __exit__(self, *exc):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        return False
+
+
+def stream_completion(host, port, body, on_text=None):
+    """Sends one streaming completion; returns (start, [text chunk arrival times], usage tokens or None, end)."""
+    connection = http.client.HTTPConnection(host, port, timeout=600)
     start = time.perf_counter()
-    connection.request("POST", "/v1/completions", body=body, headers={"Content-Type": "application/json"})
+    connection.request("POST", "/v1/completions", body=json.dumps(body), headers={"Content-Type": "application/json"})
     response = connection.getresponse()
     if response.status != 200:
         raise RuntimeError(f"HTTP {response.status}: {response.read()[:200]!r}")
-    first = last = None
-    tokens = 0
-    buffer = b""
+    arrivals, usage_tokens, buffer = [], None, b""
     while True:
         data = response.read1(65536) if hasattr(response, "read1") else response.read(1)
         if not data:
             break
-        buffer += data
+        buffer += data.replace(b"\r\n", b"\n")
         while b"\n\n" in buffer:
             event, buffer = buffer.split(b"\n\n", 1)
             if not event.startswith(b"data: ") or event == b"data: [DONE]":
                 continue
             chunk = json.loads(event[6:])
             if chunk.get("usage"):
-                tokens = chunk["usage"]["completion_tokens"]
+                usage_tokens = chunk["usage"]["completion_tokens"]
             for choice in chunk.get("choices", []):
                 if choice.get("text"):
-                    now = time.perf_counter()
-                    first = first or now
-                    last = now
+                    arrivals.append(time.perf_counter())
+                    if on_text:
+                        on_text(arrivals[-1])
     end = time.perf_counter()
     connection.close()
+    return start, arrivals, usage_tokens, end
+
+
+def one_request(host, port, prompt, args, seed, model):
+    """Streams one completion; returns (ttft_s, per_token_s or None, tokens, total_s)."""
+    body = {"model": model, "prompt": prompt, "max_tokens": args.max_tokens, "temperature": args.temperature,
+            "seed": seed, "repeat_penalty": 1.0, "stream": True, "stream_options": {"include_usage": True}}
+    start, arrivals, usage_tokens, end = stream_completion(host, port, body)
+    tokens = usage_tokens if usage_tokens is not None else len(arrivals)
+    first = arrivals[0] if arrivals else None
+    last = arrivals[-1] if arrivals else None
     ttft = (first or end) - start
-    per_token = (last - first) / (tokens - 1) if first and last and tokens > 1 and last > first else None
+    per_token = (last - first) / (tokens - 1) if first and tokens > 1 and last > first else None
     return ttft, per_token, tokens, end - start
 
 
@@ -79,14 +138,15 @@ def percentile(values, p):
     return ordered[index]
 
 
-def run_level(url, concurrency, requests, seconds, max_tokens, model):
+def run_level(url, concurrency, args, model, requests=None, seconds=None):
     parsed = urllib.parse.urlparse(url)
+    requests = requests or args.requests
     lock = threading.Lock()
     results, errors = [], []
     issued = [0]
-    deadline = time.perf_counter() + seconds
+    deadline = time.perf_counter() + (seconds or args.seconds)
 
-    def worker(worker_id):
+    def worker():
         while True:
             with lock:
                 if issued[0] >= requests or time.perf_counter() > deadline:
@@ -94,7 +154,7 @@ def run_level(url, concurrency, requests, seconds, max_tokens, model):
                 n = issued[0]
                 issued[0] += 1
             try:
-                result = one_request(parsed.hostname, parsed.port, PROMPTS[n % len(PROMPTS)], max_tokens, n, model)
+                result = one_request(parsed.hostname, parsed.port, PROMPTS[n % len(PROMPTS)], args, n, model)
                 with lock:
                     results.append(result)
             except Exception as error:  # noqa: BLE001 - reported below
@@ -102,7 +162,7 @@ def run_level(url, concurrency, requests, seconds, max_tokens, model):
                     errors.append(str(error))
 
     start = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(concurrency)]
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -120,47 +180,111 @@ def run_level(url, concurrency, requests, seconds, max_tokens, model):
     }
 
 
-def bench(url, args):
+def model_id(url):
     with urllib.request.urlopen(url + "/v1/models") as response:
-        model = json.load(response)["data"][0]["id"]
-    # Warm-up: one short request.
-    run_level(url, 1, 1, 60, 8, model)
+        return json.load(response)["data"][0]["id"]
+
+
+HEADER = (f"{'server':>8} {'round':>5} {'streams':>7} {'reqs':>5} {'req/s':>7} {'tok/s':>8} {'TTFT p50':>9} "
+          f"{'TTFT p99':>9} {'tok p50':>8} {'tok p99':>8} {'errors':>6}")
+
+
+def row_text(name, round_index, r):
+    return (f"{name:>8} {round_index:>5} {r['concurrency']:>7} {r['requests']:>5} {r['requests_per_s']:>7.2f} "
+            f"{r['tokens_per_s']:>8.1f} {r['ttft_p50_ms']:>7.1f}ms {r['ttft_p99_ms']:>7.1f}ms "
+            f"{r['per_token_p50_ms']:>6.1f}ms {r['per_token_p99_ms']:>6.1f}ms {r['errors']:>6}")
+
+
+def bench(servers, args):
+    """servers: [(name, url)]. Alternates them level by level; flips the order each round."""
+    models = {name: model_id(url) for name, url in servers}
+    for name, url in servers:   # warm-up: one short request each
+        run_level(url, 1, args, models[name], requests=1, seconds=60)
     load_before = os.getloadavg()
-    rows = [run_level(url, level, args.requests, args.seconds, args.max_tokens, model) for level in args.levels]
+    rows = []
+    print(f"{args.max_tokens} tokens per request, temperature {args.temperature}; "
+          f"load average before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}")
+    print(HEADER)
+    for round_index in range(args.rounds):
+        order = servers if round_index % 2 == 0 else list(reversed(servers))
+        for level in args.levels:
+            for name, url in order:
+                r = run_level(url, level, args, models[name])
+                r.update(server=name, round=round_index + 1, load=os.getloadavg()[0])
+                rows.append(r)
+                print(row_text(name, round_index + 1, r), flush=True)
+                if r["first_error"]:
+                    print("   first error:", r["first_error"])
     load_after = os.getloadavg()
-    print(f"model {model}; {args.max_tokens} tokens per request; load average before "
-          f"{load_before[0]:.2f}, after {load_after[0]:.2f}")
-    print(f"{'streams':>7} {'reqs':>5} {'req/s':>7} {'tok/s':>8} {'TTFT p50':>9} {'TTFT p99':>9} "
-          f"{'tok p50':>8} {'tok p99':>8} {'errors':>6}")
-    for r in rows:
-        print(f"{r['concurrency']:>7} {r['requests']:>5} {r['requests_per_s']:>7.2f} {r['tokens_per_s']:>8.1f} "
-              f"{r['ttft_p50_ms']:>7.1f}ms {r['ttft_p99_ms']:>7.1f}ms {r['per_token_p50_ms']:>6.1f}ms "
-              f"{r['per_token_p99_ms']:>6.1f}ms {r['errors']:>6}")
-        if r["first_error"]:
-            print("   first error:", r["first_error"])
-    return {"model": model, "load_before": load_before, "load_after": load_after, "levels": rows}
+    print(f"load average after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}")
+    summary = summarise(rows, servers, args.levels)
+    return {"models": models, "load_before": load_before, "load_after": load_after, "rows": rows, "summary": summary}
+
+
+def summarise(rows, servers, levels):
+    """Medians over rounds per server and level, and the first server over each other."""
+    keys = ["requests_per_s", "tokens_per_s", "ttft_p50_ms", "ttft_p99_ms", "per_token_p50_ms", "per_token_p99_ms"]
+    summary = {}
+    print("\nmedian over rounds" + (f"; ratio = {servers[0][0]} / {servers[1][0]}" if len(servers) > 1 else ""))
+    for level in levels:
+        for name, _ in servers:
+            picked = [r for r in rows if r["server"] == name and r["concurrency"] == level]
+            summary[f"{name}@{level}"] = {k: statistics.median(r[k] for r in picked) for k in keys}
+        line = f"{level:>3} streams: " + "   ".join(
+            f"{name} {summary[f'{name}@{level}']['tokens_per_s']:.1f} tok/s, "
+            f"TTFT p50 {summary[f'{name}@{level}']['ttft_p50_ms']:.1f} ms, "
+            f"tok p50 {summary[f'{name}@{level}']['per_token_p50_ms']:.2f} ms" for name, _ in servers)
+        if len(servers) > 1:
+            a, b = summary[f"{servers[0][0]}@{level}"], summary[f"{servers[1][0]}@{level}"]
+            line += f"   ratio tok/s {a['tokens_per_s'] / b['tokens_per_s']:.2f}"
+        print(line)
+    return summary
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--url")
-    parser.add_argument("--fable")
+    parser.add_argument("--url", action="append", default=[], help="NAME=URL of a running server (repeatable)")
+    parser.add_argument("--fable", help="the fable binary to start")
     parser.add_argument("--checkpoint")
     parser.add_argument("--tokenizer")
     parser.add_argument("--slots", type=int, default=16)
+    parser.add_argument("--fable-arg", action="append", default=[], help="extra argument for fable serve")
+    parser.add_argument("--llama-gguf", help="a GGUF file to serve with llama-cpp-python's server")
+    parser.add_argument("--llama-python", default=sys.executable, help="the Python that has llama_cpp")
+    parser.add_argument("--context", type=int, default=256, help="llama.cpp's n_ctx (the model's context)")
+    parser.add_argument("--threads", type=int, default=2, help="threads for each started server")
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 4, 16])
     parser.add_argument("--requests", type=int, default=32, help="requests per level (bounded)")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per level")
     parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
-    if args.url:
-        figures = bench(args.url.rstrip("/"), args)
-    elif args.fable and args.checkpoint:
-        with FableServer(args.fable, args.checkpoint, args.tokenizer, ["--slots", str(args.slots)]) as server:
-            figures = bench(server.url, args)
-    else:
-        parser.error("give --url, or --fable and --checkpoint")
+
+    managers, servers = [], []
+    try:
+        if args.fable:
+            if not args.checkpoint:
+                parser.error("--fable needs --checkpoint")
+            extra = ["--slots", str(args.slots), "--threads", str(args.threads), *args.fable_arg]
+            fable = FableServer(args.fable, args.checkpoint, args.tokenizer, extra).__enter__()
+            managers.append(fable)
+            servers.append(("fable", fable.url))
+        if args.llama_gguf:
+            llama = LlamaCppServer(args.llama_python, args.llama_gguf, args.threads, args.context).__enter__()
+            managers.append(llama)
+            servers.append(("llama", llama.url))
+        for item in args.url:
+            name, _, url = item.partition("=")
+            servers.append((name, url.rstrip("/")) if url else ("peer", name.rstrip("/")))
+        if not servers:
+            parser.error("give --fable and --checkpoint, --llama-gguf, or --url")
+        figures = bench(servers, args)
+        figures["command"] = " ".join(sys.argv)
+    finally:
+        for manager in reversed(managers):
+            manager.__exit__(None, None, None)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(figures, f, indent=2)

@@ -53,6 +53,16 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-body"), help: ArgumentHelp("The largest request body in bytes (larger get 413).", valueName: "bytes"))
     var maxBody: Int = 1 << 20
 
+    @Option(name: .customLong("prefill-chunk"), help: ArgumentHelp(
+        "Prompt tokens computed per decode step at most, so a long prompt does not stall the other streams; 0 computes each prompt whole.",
+        valueName: "n"))
+    var prefillChunk: Int = 64
+
+    @Option(name: .customLong("run"), help: ArgumentHelp(
+        "A run folder from `fable train` whose training report (fable report's page) the playground shows, refreshed as the run logs.",
+        valueName: "dir"))
+    var runFolder: String?
+
     @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("Seconds running generations may go on after Ctrl-C/SIGTERM.", valueName: "s"))
     var shutdownGrace: Double = 10
 
@@ -60,6 +70,7 @@ struct Serve: ParsableCommand {
     var threads: Int = Parallel.threadCount
 
     func validate() throws {
+        if prefillChunk < 0 { throw ValidationError("--prefill-chunk must be 0 (whole prompts) or more, got \(prefillChunk)") }
         if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if !(shutdownGrace.isFinite && shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be 0 or more, got \(shutdownGrace)") }
     }
@@ -73,7 +84,8 @@ struct Serve: ParsableCommand {
         let served = try ServedModel(name: name, config: loaded.model.config, tokenizer: tok)
         let configuration = ServerConfiguration(
             host: host, port: port, slots: slots, queueLimit: queue, maxBodyBytes: maxBody,
-            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)))
+            shutdownGrace: .milliseconds(Int64(shutdownGrace * 1000)), prefillChunk: prefillChunk == 0 ? nil : prefillChunk,
+            runDirectory: runFolder.map { URL(fileURLWithPath: $0) })
         let server = try InferenceServer(network: loaded.model, model: served, configuration: configuration)
 
         // The project's one signal mechanism: the first Ctrl-C/SIGTERM shuts down gracefully,

@@ -1,4 +1,4 @@
-import Foundation
+import FableFormats
 import Hummingbird
 
 /// An error answered as OpenAI does: an HTTP status and a JSON body
@@ -62,31 +62,14 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     // MARK: - Encoding
 
     /// The `{"error": {...}}` object.
-    var jsonObject: [String: Any] {
-        ["error": [
-            "message": message, "type": type,
-            "param": param.map { $0 as Any } ?? NSNull(),
-            "code": code.map { $0 as Any } ?? NSNull(),
-        ] as [String: Any]]
+    var jsonObject: JSONValue {
+        .object(["error": .object([
+            "message": .string(message), "type": .string(type), "param": .nullable(param), "code": .nullable(code),
+        ])])
     }
 
     /// A complete JSON response.
     var response: Response {
         JSONBody.response(jsonObject, status: status)
-    }
-}
-
-/// JSON response bodies written with JSONSerialization (sorted keys, so output is stable).
-enum JSONBody {
-    static func data(_ object: Any) -> Data {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-    }
-
-    static func response(_ object: Any, status: HTTPResponse.Status = .ok) -> Response {
-        let data = data(object)
-        return Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

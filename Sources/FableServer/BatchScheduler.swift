@@ -5,10 +5,16 @@ import Foundation
 
 /// Continuous batching: one decode loop, on its own thread, owns the model and a
 /// ``KVCache`` whose rows are slots. Requests wait in a bounded queue; at every step the
-/// loop admits those that fit in free slots (prefilling each prompt into its slot), draws
-/// one token for every busy slot and runs one batched forward pass for all of them, each
-/// at its own position. A request that arrives while others decode joins at the next step;
-/// one that ends or is cancelled frees its slots at once.
+/// loop admits those that fit in free slots, prefills prompts, draws one token for every
+/// busy slot and runs one batched forward pass for all of them, each at its own position.
+/// A request that arrives while others decode joins at the next step; one that ends or is
+/// cancelled frees its slots at once.
+///
+/// Chunked prefill: a step computes at most `prefillChunk` prompt tokens (oldest request
+/// first, always at least one chunk), so a long prompt joining the batch delays the other
+/// streams' next token by one chunk's work per step, not by the whole prompt's. A prompt
+/// is cut at multiples of `prefillChunk` from its start whatever else runs, so its logits
+/// (and text) do not depend on which requests share its steps.
 ///
 /// Each choice has its own ``Sampler`` and ``RandomGenerator`` (seeded `seed + choice`) and
 /// the batched pass is row-invariant, so a request's text depends only on its own prompt,
@@ -21,6 +27,8 @@ final class BatchScheduler: @unchecked Sendable {
     let model: ServedModel
     let slotCount: Int
     let queueLimit: Int
+    /// Prompt tokens computed per step at most; nil prefills each prompt whole.
+    let prefillChunk: Int?
 
     private let network: TransformerLM
     private let cache: KVCache
@@ -51,12 +59,14 @@ final class BatchScheduler: @unchecked Sendable {
     ///   - network: the model; from now on only the loop thread uses it.
     ///   - slots: sequences decoded together at most (the KV cache's rows).
     ///   - queueLimit: requests that may wait for slots before new ones get 503.
-    init(network: TransformerLM, model: ServedModel, slots: Int, queueLimit: Int) {
-        precondition(slots >= 1 && queueLimit >= 1)
+    ///   - prefillChunk: prompt tokens computed per step at most (nil: whole prompts).
+    init(network: TransformerLM, model: ServedModel, slots: Int, queueLimit: Int, prefillChunk: Int? = nil) {
+        precondition(slots >= 1 && queueLimit >= 1 && (prefillChunk ?? 1) >= 1)
         self.network = network
         self.model = model
         slotCount = slots
         self.queueLimit = queueLimit
+        self.prefillChunk = prefillChunk
         cache = KVCache(config: network.config, batch: slots)
         stats = SchedulerStatistics(slots: slots, queueLimit: queueLimit)
     }
@@ -178,6 +188,15 @@ final class BatchScheduler: @unchecked Sendable {
         var logits: [Float]
     }
 
+    /// An admitted request whose prompt is still being computed into its first slot; its
+    /// other slots are reserved until the prompt is copied into them.
+    private struct Prefill {
+        let pending: PendingRequest
+        let places: [Int]
+        /// Prompt tokens in the cache so far.
+        var done = 0
+    }
+
     /// An admitted request: where its events go and how many choices still run.
     private struct Running {
         let request: CompletionRequest
@@ -187,13 +206,16 @@ final class BatchScheduler: @unchecked Sendable {
 
     private func loop() {
         var slots = [Slot?](repeating: nil, count: slotCount)
+        var prefills: [Prefill] = []
         var running: [UInt64: Running] = [:]
-        var finishedRequests = 0, producedTokens = 0, steps = 0
+        var finishedRequests = 0, producedTokens = 0, steps = 0, peakPrefillTokens = 0
 
         var feedSlots: [Int] = []
         /// Copies the loop's counters to `stats` (call with `condition` locked).
         func publish() {
-            stats.busySlots = slots.count(where: { $0 != nil })
+            stats.busySlots = slots.count(where: { $0 != nil }) + prefills.reduce(0) { $0 + $1.places.count }
+            stats.prefillingRequests = prefills.count
+            stats.peakPrefillTokens = peakPrefillTokens
             stats.peakBusySlots = max(stats.peakBusySlots, feedSlots.count)
             stats.runningRequests = running.count
             stats.queuedRequests = queue.count
@@ -219,7 +241,7 @@ final class BatchScheduler: @unchecked Sendable {
                 queue.removeAll()
             }
             var admitted: [PendingRequest] = []
-            var free = slots.count(where: { $0 == nil })
+            var free = slots.count(where: { $0 == nil }) - prefills.reduce(0) { $0 + $1.places.count }
             while let first = queue.first, first.request.choices <= free {
                 admitted.append(queue.removeFirst())
                 free -= first.request.choices
@@ -239,6 +261,7 @@ final class BatchScheduler: @unchecked Sendable {
             for id in cancelledNow {
                 guard let request = running.removeValue(forKey: id) else { continue }
                 for i in slots.indices where slots[i]?.requestID == id { slots[i] = nil }
+                prefills.removeAll { $0.pending.id == id }
                 request.continuation.finish()
             }
             // Past the shutdown grace: drop whatever still runs.
@@ -249,35 +272,61 @@ final class BatchScheduler: @unchecked Sendable {
                     request.continuation.finish()
                 }
                 running.removeAll()
+                prefills.removeAll()
             }
 
-            // Admit: prefill each prompt once into one slot, copy it to the others.
+            // Admit: reserve slots; the prompt goes into the first, then is copied to the others.
             for pending in admitted {
-                let places = slots.indices.filter { slots[$0] == nil }.prefix(pending.request.choices)
-                let first = places.first!
-                cache.clearSlot(first)
-                let logits: [Float]
-                do {
-                    logits = try network.forward(prefill: pending.request.promptTokens, slot: first, cache: cache)
-                } catch {
-                    pending.continuation.yield(.failed(.internalError("the model rejected the prompt: \(error)")))
-                    pending.continuation.finish()
-                    continue
-                }
-                for (choice, place) in places.enumerated() {
-                    if place != first { cache.copySlot(first, to: place) }
-                    slots[place] = Slot(
-                        requestID: pending.id, choice: choice,
-                        sampler: Sampler(options: pending.request.sampling),
-                        generator: RandomGenerator(seed: pending.request.seed &+ UInt64(choice)),
-                        decoder: TextStreamDecoder(tokenizer: model.tokenizer),
-                        matcher: StopSequenceMatcher(stops: pending.request.stop,
-                                                     trimsWhitespace: pending.request.endpoint == .chat),
-                        logits: logits)
-                }
+                let reserved = Set(prefills.flatMap(\.places))
+                let places = Array(slots.indices.filter { slots[$0] == nil && !reserved.contains($0) }
+                    .prefix(pending.request.choices))
+                cache.clearSlot(places[0])
+                prefills.append(Prefill(pending: pending, places: places))
                 running[pending.id] = Running(request: pending.request, continuation: pending.continuation,
                                               unfinished: pending.request.choices)
             }
+
+            // Prefill: the next chunk of the oldest prompts, within this step's budget.
+            var budget = prefillChunk ?? Int.max, prefilledNow = 0
+            var index = 0
+            while index < prefills.count {
+                let prefill = prefills[index]
+                let prompt = prefill.pending.request.promptTokens
+                let size = min(prefillChunk ?? prompt.count, prompt.count - prefill.done)
+                if prefilledNow > 0 && size > budget { break }
+                let first = prefill.places[0]
+                let logits: [Float]
+                do {
+                    logits = try network.forward(prefill: Array(prompt[prefill.done..<(prefill.done + size)]),
+                                                 slot: first, cache: cache)
+                } catch {
+                    prefill.pending.continuation.yield(.failed(.internalError("the model rejected the prompt: \(error)")))
+                    prefill.pending.continuation.finish()
+                    running.removeValue(forKey: prefill.pending.id)
+                    prefills.remove(at: index)
+                    continue
+                }
+                budget -= size
+                prefilledNow += size
+                prefills[index].done += size
+                guard prefills[index].done == prompt.count else {
+                    index += 1
+                    continue
+                }
+                prefills.remove(at: index)
+                let request = prefill.pending.request
+                for (choice, place) in prefill.places.enumerated() {
+                    if place != first { cache.copySlot(first, to: place) }
+                    slots[place] = Slot(
+                        requestID: prefill.pending.id, choice: choice,
+                        sampler: Sampler(options: request.sampling),
+                        generator: RandomGenerator(seed: request.seed &+ UInt64(choice)),
+                        decoder: TextStreamDecoder(tokenizer: model.tokenizer),
+                        matcher: StopSequenceMatcher(stops: request.stop, trimsWhitespace: request.endpoint == .chat),
+                        logits: logits)
+                }
+            }
+            peakPrefillTokens = max(peakPrefillTokens, prefilledNow)
 
             // Draw one token for every busy slot; collect those that go on.
             var feedTokens: [Int] = []
@@ -354,6 +403,7 @@ final class BatchScheduler: @unchecked Sendable {
         condition.lock()
         stopped = true
         stats.busySlots = 0
+        stats.prefillingRequests = 0
         stats.runningRequests = 0
         stats.queuedRequests = 0
         let waiters = stopWaiters

@@ -1,3 +1,5 @@
+import FableFormats
+
 /// The plain-text chat template for base (not instruction-tuned) models: each message is a
 /// paragraph headed by its role, and the prompt ends with the assistant's heading for the
 /// model to continue.
@@ -35,12 +37,12 @@ enum ChatTemplate {
     /// or an array of `{type: "text", text}` parts.
     static func messages(_ fields: RequestFields) throws(APIError) -> [(role: String, content: String)] {
         guard let value = fields["messages"] else { throw .missingField("messages") }
-        guard case let .array(items) = value else { throw .invalidField("messages", "must be an array, got \(value.kind)") }
+        guard case let .array(items) = value else { throw .invalidField("messages", "must be an array, got \(value.kindDescription)") }
         guard !items.isEmpty else { throw .invalidField("messages", "must hold at least one message") }
         var result: [(role: String, content: String)] = []
         for (i, item) in items.enumerated() {
             let name = "messages[\(i)]"
-            guard case let .object(object) = item else { throw .invalidField(name, "must be an object, got \(item.kind)") }
+            guard case let .object(object) = item else { throw .invalidField(name, "must be an object, got \(item.kindDescription)") }
             guard case let .string(role)? = object["role"] else { throw .invalidField("\(name).role", "must be a string") }
             guard headings[role] != nil else {
                 throw .invalidField("\(name).role", "is '\(role)'; expected system, developer, user or assistant")
@@ -61,7 +63,7 @@ enum ChatTemplate {
             case .null?, nil:
                 throw .invalidField("\(name).content", "is required")
             case let other?:
-                throw .invalidField("\(name).content", "must be a string or an array of text parts, got \(other.kind)")
+                throw .invalidField("\(name).content", "must be a string or an array of text parts, got \(other.kindDescription)")
             }
         }
         return result

@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import Foundation
 
@@ -72,7 +73,7 @@ struct CompletionRequest: Sendable {
         var includeUsage = false
         if let options = fields["stream_options"] {
             guard case let .object(values) = options else {
-                throw .invalidField("stream_options", "must be an object, got \(options.kind)")
+                throw .invalidField("stream_options", "must be an object, got \(options.kindDescription)")
             }
             includeUsage = try RequestFields(values: values).bool("include_usage") ?? false
         }
@@ -92,14 +93,14 @@ struct CompletionRequest: Sendable {
             }
             var tokens: [Int] = []
             for (i, item) in items.enumerated() {
-                guard case let .integer(id) = item, id >= 0, id < model.config.vocabSize else {
+                guard case let .number(.integer(id)) = item, id >= 0, id < model.config.vocabSize else {
                     throw .invalidField("prompt", "item \(i) is not a token id in 0..<\(model.config.vocabSize)")
                 }
-                tokens.append(id)
+                tokens.append(Int(id))
             }
             return tokens
         default:
-            throw .invalidField("prompt", "must be a string, or an array of token ids, got \(value.kind)")
+            throw .invalidField("prompt", "must be a string, or an array of token ids, got \(value.kindDescription)")
         }
     }
 }

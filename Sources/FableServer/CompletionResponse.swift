@@ -1,3 +1,4 @@
+import FableFormats
 import Foundation
 
 /// The JSON objects of OpenAI's completion and chat completion responses, whole and as
@@ -17,9 +18,11 @@ struct CompletionResponse {
         self.model = model
     }
 
-    static func usage(prompt: Int, completion: Int) -> [String: Any] {
-        ["prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion]
+    static func usage(prompt: Int, completion: Int) -> JSONValue {
+        .object(["prompt_tokens": .int(prompt), "completion_tokens": .int(completion), "total_tokens": .int(prompt + completion)])
     }
+
+    private var objectName: String { endpoint == .chat ? "chat.completion" : "text_completion" }
 
     // MARK: - Whole responses
 
@@ -31,66 +34,68 @@ struct CompletionResponse {
     }
 
     /// The non-streaming response.
-    func complete(choices: [Choice], promptTokens: Int) -> [String: Any] {
-        let objects: [[String: Any]] = choices.enumerated().map { index, choice in
-            var object: [String: Any] = [
-                "index": index, "logprobs": NSNull(),
-                "finish_reason": choice.reason?.rawValue ?? CompletionFinishReason.length.rawValue,
-            ]
+    func complete(choices: [Choice], promptTokens: Int) -> JSONValue {
+        let objects: [JSONValue] = choices.enumerated().map { index, choice in
+            var object: JSONObject = ["index": .int(index)]
             if endpoint == .chat {
-                object["message"] = ["role": "assistant", "content": choice.text]
+                object["message"] = .object(["role": .string("assistant"), "content": .string(choice.text)])
             } else {
-                object["text"] = choice.text
+                object["text"] = .string(choice.text)
             }
-            return object
+            object["logprobs"] = .null
+            object["finish_reason"] = .string((choice.reason ?? .length).rawValue)
+            return .object(object)
         }
-        return [
-            "id": id, "object": endpoint == .chat ? "chat.completion" : "text_completion", "created": created,
-            "model": model, "choices": objects,
+        return .object([
+            "id": .string(id), "object": .string(objectName), "created": .int(created), "model": .string(model),
+            "choices": .array(objects),
             "usage": Self.usage(prompt: promptTokens, completion: choices.reduce(0) { $0 + $1.tokens }),
-        ]
+        ])
     }
 
     // MARK: - Stream chunks
 
-    private func chunk(_ choices: [[String: Any]], usage: [String: Any]? = nil) -> [String: Any] {
-        var object: [String: Any] = [
-            "id": id, "object": endpoint == .chat ? "chat.completion.chunk" : "text_completion",
-            "created": created, "model": model, "choices": choices,
+    private func chunk(_ choices: [JSONValue], usage: JSONValue? = nil) -> JSONValue {
+        var object: JSONObject = [
+            "id": .string(id), "object": .string(endpoint == .chat ? "chat.completion.chunk" : "text_completion"),
+            "created": .int(created), "model": .string(model), "choices": .array(choices),
         ]
         if let usage { object["usage"] = usage }
-        return object
+        return .object(object)
+    }
+
+    /// One choice's entry in a chunk: chat carries `delta`, completions carry `text`.
+    private func choiceEntry(_ choice: Int, delta: JSONObject, text: String, reason: CompletionFinishReason?) -> JSONValue {
+        var entry: JSONObject = ["index": .int(choice)]
+        if endpoint == .chat { entry["delta"] = .object(delta) } else { entry["text"] = .string(text) }
+        entry["logprobs"] = .null
+        entry["finish_reason"] = .nullable(reason?.rawValue)
+        return .object(entry)
     }
 
     /// A chat stream's first chunk for a choice: the assistant role, no content yet.
-    func roleChunk(choice: Int) -> [String: Any] {
-        chunk([["index": choice, "delta": ["role": "assistant", "content": ""], "logprobs": NSNull(), "finish_reason": NSNull()]])
+    func roleChunk(choice: Int) -> JSONValue {
+        chunk([choiceEntry(choice, delta: ["role": .string("assistant"), "content": .string("")], text: "", reason: nil)])
     }
 
     /// New text for a choice.
-    func textChunk(choice: Int, text: String) -> [String: Any] {
-        if endpoint == .chat {
-            return chunk([["index": choice, "delta": ["content": text], "logprobs": NSNull(), "finish_reason": NSNull()]])
-        }
-        return chunk([["index": choice, "text": text, "logprobs": NSNull(), "finish_reason": NSNull()]])
+    func textChunk(choice: Int, text: String) -> JSONValue {
+        chunk([choiceEntry(choice, delta: ["content": .string(text)], text: text, reason: nil)])
     }
 
     /// A choice's last chunk, carrying its finish reason.
-    func finishChunk(choice: Int, reason: CompletionFinishReason) -> [String: Any] {
-        if endpoint == .chat {
-            return chunk([["index": choice, "delta": [String: Any](), "logprobs": NSNull(), "finish_reason": reason.rawValue]])
-        }
-        return chunk([["index": choice, "text": "", "logprobs": NSNull(), "finish_reason": reason.rawValue]])
+    func finishChunk(choice: Int, reason: CompletionFinishReason) -> JSONValue {
+        chunk([choiceEntry(choice, delta: [:], text: "", reason: reason)])
     }
 
     /// `stream_options.include_usage`'s last chunk: no choices, the token counts.
-    func usageChunk(promptTokens: Int, completionTokens: Int) -> [String: Any] {
+    func usageChunk(promptTokens: Int, completionTokens: Int) -> JSONValue {
         chunk([], usage: Self.usage(prompt: promptTokens, completion: completionTokens))
     }
 
     /// One server-sent event: `data: <json>` and a blank line.
-    static func event(_ object: Any) -> String {
-        "data: " + String(decoding: JSONBody.data(object), as: UTF8.self) + "\n\n"
+    static func event(_ value: JSONValue) -> String {
+        "data: " + JSONBody.text(value) + "\n\n"
     }
 
     /// The stream's end marker.

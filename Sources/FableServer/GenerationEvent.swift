@@ -1,3 +1,5 @@
+import FableFormats
+
 /// What the decode loop tells a request's handler, in order, through its event stream.
 /// The stream ends after every choice has finished (or after `failed`).
 enum GenerationEvent: Sendable, Equatable {
@@ -24,6 +26,10 @@ struct SchedulerStatistics: Sendable, Equatable {
     /// The most slots one decode step has advanced together.
     var peakBusySlots = 0
     var runningRequests = 0
+    /// Admitted requests whose prompts are still being computed (chunked prefill).
+    var prefillingRequests = 0
+    /// The most prompt tokens one step has computed (at most the prefill chunk).
+    var peakPrefillTokens = 0
     var queuedRequests = 0
     var queueLimit: Int
     var completedRequests = 0
@@ -32,9 +38,11 @@ struct SchedulerStatistics: Sendable, Equatable {
     var steps = 0
     var shuttingDown = false
 
-    var jsonObject: [String: Any] {
-        ["slots": slots, "busy_slots": busySlots, "peak_busy_slots": peakBusySlots, "running_requests": runningRequests,
-         "queued_requests": queuedRequests, "queue_limit": queueLimit, "completed_requests": completedRequests,
-         "generated_tokens": generatedTokens, "decode_steps": steps]
+    var jsonObject: JSONObject {
+        ["slots": .int(slots), "busy_slots": .int(busySlots), "peak_busy_slots": .int(peakBusySlots),
+         "running_requests": .int(runningRequests), "prefilling_requests": .int(prefillingRequests),
+         "peak_prefill_tokens": .int(peakPrefillTokens), "queued_requests": .int(queuedRequests),
+         "queue_limit": .int(queueLimit), "completed_requests": .int(completedRequests),
+         "generated_tokens": .int(generatedTokens), "decode_steps": .int(steps)]
     }
 }

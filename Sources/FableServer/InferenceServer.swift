@@ -19,15 +19,23 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// On shutdown, how long running generations may go on before they are cancelled.
     public var shutdownGrace: Duration
+    /// Prompt tokens computed per decode step at most, so a long prompt joining the batch
+    /// holds up the other streams by one chunk per step; nil computes each prompt whole.
+    public var prefillChunk: Int?
+    /// A run folder whose training report the playground shows (`--run`).
+    public var runDirectory: URL?
 
     public init(host: String = "127.0.0.1", port: Int = 8080, slots: Int = 8, queueLimit: Int = 64,
-                maxBodyBytes: Int = 1 << 20, shutdownGrace: Duration = .seconds(10)) {
+                maxBodyBytes: Int = 1 << 20, shutdownGrace: Duration = .seconds(10), prefillChunk: Int? = 64,
+                runDirectory: URL? = nil) {
         self.host = host
         self.port = port
         self.slots = slots
         self.queueLimit = queueLimit
         self.maxBodyBytes = maxBodyBytes
         self.shutdownGrace = shutdownGrace
+        self.prefillChunk = prefillChunk
+        self.runDirectory = runDirectory
     }
 
     /// Checks every field; the error names the command-line option.
@@ -36,6 +44,15 @@ public struct ServerConfiguration: Sendable {
         if slots < 1 { throw .invalidOption(name: "slots", value: "\(slots)", expected: "at least 1") }
         if queueLimit < 1 { throw .invalidOption(name: "queue", value: "\(queueLimit)", expected: "at least 1") }
         if maxBodyBytes < 1_024 { throw .invalidOption(name: "max-body", value: "\(maxBodyBytes)", expected: "at least 1024 bytes") }
+        if let prefillChunk, prefillChunk < 1 {
+            throw .invalidOption(name: "prefill-chunk", value: "\(prefillChunk)", expected: "at least 1 (0 on the command line: whole prompts)")
+        }
+        if let runDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: runDirectory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw .invalidOption(name: "run", value: runDirectory.path, expected: "an existing run folder (written by fable train)")
+            }
+        }
         if shutdownGrace < .zero { throw .invalidOption(name: "shutdown-grace", value: "\(shutdownGrace)", expected: "0 or more seconds") }
     }
 }
@@ -50,6 +67,8 @@ public final class InferenceServer: Sendable {
     public let model: ServedModel
     public let configuration: ServerConfiguration
     let scheduler: BatchScheduler
+    /// The training report the playground shows (`--run`).
+    let runReport: RunReportPage?
     private let group = Mutex<GroupState>(GroupState())
 
     private struct GroupState {
@@ -63,7 +82,8 @@ public final class InferenceServer: Sendable {
         self.model = model
         self.configuration = configuration
         scheduler = BatchScheduler(network: network, model: model, slots: configuration.slots,
-                                   queueLimit: configuration.queueLimit)
+                                   queueLimit: configuration.queueLimit, prefillChunk: configuration.prefillChunk)
+        runReport = configuration.runDirectory.map { RunReportPage(directory: $0) }
     }
 
     /// Serves until ``shutdown()``; calls `onReady` with the base URL (the real port when

@@ -39,6 +39,10 @@ enum Playground {
       td { padding: 2px 0; } td:last-child { text-align: right; font-family: ui-monospace, Menlo, monospace; }
       #stats { color: var(--muted); font-size: 13px; }
       .error { color: #b00020; }
+      #run-panel { grid-column: 1 / -1; border: 1px solid var(--line); border-radius: 6px; background: #fff; }
+      #run-panel h2 { font-size: 14px; margin: 0; padding: 8px 12px; border-bottom: 1px solid var(--line); }
+      #run-panel h2 span { color: var(--muted); font-weight: normal; }
+      #run-frame { width: 100%; height: 900px; border: 0; display: block; }
     </style>
     </head>
     <body>
@@ -70,6 +74,10 @@ enum Playground {
         <section><h2>Model</h2><table id="config"></table></section>
         <section><h2>Server</h2><table id="health"></table></section>
       </aside>
+      <section id="run-panel" hidden>
+        <h2>Training report <span id="run-status"></span></h2>
+        <iframe id="run-frame" title="training report"></iframe>
+      </section>
     </main>
     <script>
     "use strict";
@@ -105,6 +113,29 @@ enum Playground {
         fillTable($("health"), [["status", h.status], ["busy slots", h.busy_slots + " / " + h.slots],
           ["queued", h.queued_requests], ["completed", h.completed_requests], ["tokens", h.generated_tokens]]);
       } catch (e) { fillTable($("health"), [["status", "unreachable"]]); }
+    }
+
+    // The training report of `fable serve --run DIR`: polled, and reloaded when the run's
+    // metrics change. A server without --run answers 404 and the panel stays hidden.
+    let runVersion = null;
+    async function pollRun() {
+      try {
+        const response = await fetch("/run/status");
+        if (response.status === 404) return;
+        const s = await response.json();
+        $("run-panel").hidden = false;
+        const facts = [s.run];
+        if (s.last_step !== null) facts.push("step " + s.last_step);
+        if (s.train_loss !== null) facts.push("train loss " + s.train_loss.toFixed(4));
+        if (s.val_loss !== null) facts.push("val loss " + s.val_loss.toFixed(4));
+        if (s.error) facts.push(s.error);
+        $("run-status").textContent = "· " + facts.join(" · ");
+        if (s.version !== runVersion) {
+          runVersion = s.version;
+          $("run-frame").src = "/run/report?v=" + encodeURIComponent(s.version);
+        }
+      } catch (e) { $("run-status").textContent = "· unreachable"; }
+      setTimeout(pollRun, 2000);
     }
 
     function number(id) { const v = $(id).value; return v === "" ? undefined : Number(v); }
@@ -175,7 +206,7 @@ enum Playground {
     $("generate").addEventListener("click", generate);
     $("stop").addEventListener("click", () => controller && controller.abort());
     $("prompt").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.metaKey || e.ctrlKey)) generate(); });
-    loadModel(); loadHealth(); setInterval(loadHealth, 5000);
+    loadModel(); loadHealth(); setInterval(loadHealth, 5000); pollRun();
     // Links and scripted checks can fill the form: /?prompt=...&temperature=0&autorun=1
     const params = new URLSearchParams(location.search);
     for (const key of ["prompt", "mode", "temperature", "top_p", "max_tokens", "seed"]) {

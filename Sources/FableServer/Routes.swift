@@ -1,9 +1,11 @@
+import FableFormats
 import Foundation
 import Hummingbird
 import NIOCore
 import Synchronization
 
-/// The HTTP endpoints: health, models, completions, chat completions and the playground.
+/// The HTTP endpoints: health, models, completions, chat completions, the playground and
+/// the training report of `--run`.
 struct Routes: Sendable {
     let server: InferenceServer
 
@@ -19,7 +21,7 @@ struct Routes: Sendable {
         router.get("/") { _, _ in Playground.response }
         router.get("/health") { _, _ in health() }
         router.get("/v1/models") { _, _ in
-            JSONBody.response(["object": "list", "data": [model.modelObject]])
+            JSONBody.response(.object(["object": .string("list"), "data": .array([model.modelObject])]))
         }
         router.get("/v1/models/{id}") { _, context in
             let id = context.parameters.get("id") ?? ""
@@ -29,6 +31,8 @@ struct Routes: Sendable {
             }
             return JSONBody.response(model.modelObject)
         }
+        router.get("/run/report") { _, _ in server.runReport?.reportResponse ?? RunReportPage.notConfigured.response }
+        router.get("/run/status") { _, _ in server.runReport?.statusResponse ?? RunReportPage.notConfigured.response }
         router.post("/v1/completions") { request, _ in await complete(request, endpoint: .completions) }
         router.post("/v1/chat/completions") { request, _ in await complete(request, endpoint: .chat) }
         return router
@@ -39,9 +43,9 @@ struct Routes: Sendable {
     func health() -> Response {
         let stats = scheduler.statistics
         var object = stats.jsonObject
-        object["status"] = stats.shuttingDown ? "shutting_down" : "ok"
-        object["model"] = model.name
-        return JSONBody.response(object, status: stats.shuttingDown ? .serviceUnavailable : .ok)
+        object["status"] = .string(stats.shuttingDown ? "shutting_down" : "ok")
+        object["model"] = .string(model.name)
+        return JSONBody.response(.object(object), status: stats.shuttingDown ? .serviceUnavailable : .ok)
     }
 
     /// Validates, queues and answers a completion or chat completion, whole or streamed.
@@ -124,7 +128,7 @@ struct Routes: Sendable {
         let scheduler = self.scheduler
         let body = ResponseBody { writer in
             defer { scheduler.cancel(id) }
-            func send(_ object: Any) async throws {
+            func send(_ object: JSONValue) async throws {
                 try await writer.write(ByteBuffer(string: CompletionResponse.event(object)))
             }
             var completionTokens = 0

@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import FableTokenizer
 import Foundation
@@ -36,17 +37,14 @@ public struct ServedModel: Sendable {
     }
 
     /// The `/v1/models` entry: OpenAI's fields plus Fable's configuration.
-    var modelObject: [String: Any] {
-        var configObject: [String: Any] = [:]
-        if let data = try? JSONEncoder().encode(config),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            configObject = object
-        }
-        return [
-            "id": name, "object": "model", "created": created, "owned_by": "fable",
-            "context_length": config.contextLength, "parameters": parameterCount,
-            "tokenizer_vocab_size": tokenizer.vocabularySize, "config": configObject,
-        ]
+    var modelObject: JSONValue {
+        // The configuration as its config.json holds it (ModelConfig's own encoding).
+        let configObject = (try? JSONParser.parse(config.jsonData())) ?? .object([:])
+        return .object([
+            "id": .string(name), "object": .string("model"), "created": .int(created), "owned_by": .string("fable"),
+            "context_length": .int(config.contextLength), "parameters": .int(parameterCount),
+            "tokenizer_vocab_size": .int(tokenizer.vocabularySize), "config": configObject,
+        ])
     }
 }
 

@@ -36,13 +36,14 @@ final class TestServer: Sendable {
     /// Starts a server and waits until it listens.
     static func start(
         slots: Int = 8, queueLimit: Int = 16, maxBodyBytes: Int = 8_192, paused: Bool = false,
-        shutdownGrace: Duration = .seconds(5)
+        shutdownGrace: Duration = .seconds(5), prefillChunk: Int? = 64, runDirectory: URL? = nil
     ) async throws -> TestServer {
         let model = try ServedModel(name: "tiny-test", config: config, tokenizer: tokenizer)
         let server = try InferenceServer(
             network: try network(), model: model,
             configuration: ServerConfiguration(host: "127.0.0.1", port: 0, slots: slots, queueLimit: queueLimit,
-                                               maxBodyBytes: maxBodyBytes, shutdownGrace: shutdownGrace))
+                                               maxBodyBytes: maxBodyBytes, shutdownGrace: shutdownGrace,
+                                               prefillChunk: prefillChunk, runDirectory: runDirectory))
         if paused { server.scheduler.testingPauseSteps() }
         let (ready, readyContinuation) = AsyncStream<Int>.makeStream()
         let task = Task {
