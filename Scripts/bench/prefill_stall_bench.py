@@ -43,7 +43,8 @@ def measure(url, args, vocab):
                 counted[0] = True
                 settled.release()
 
-        body = {"prompt": "Once upon a time", "max_tokens": args.stream_tokens, "temperature": 0,
+        # Sampled, seeded: a briefly trained model often ends a greedy text after a few tokens.
+        body = {"prompt": "Once upon a time", "max_tokens": args.stream_tokens, "temperature": 1, "seed": 100 + i,
                 "stream": True}
         try:
             stream_completion(parsed.hostname, parsed.port, body, on_text=on_text)

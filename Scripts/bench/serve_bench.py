@@ -20,9 +20,10 @@ them: every level runs on each server in turn, and the order flips every round
         --tokenizer tok/ --llama-gguf model-f32.gguf --threads 2 --slots 16 \\
         --levels 1 4 16 --requests 32 --max-tokens 64 --rounds 2 --json figures.json
 
-Requests are greedy by default (--temperature 0, and `repeat_penalty` 1 for llama.cpp,
-whose server otherwise penalises repeats), so both sides generate the same tokens for the
-same prompts. Tokens are counted from the stream's usage chunk where the server sends one,
+Requests sample the model's plain distribution (--temperature, default 1; top_p 1, no top-k,
+and for llama.cpp min_p 0 and repeat_penalty 1, which its server otherwise sets to 0.05 and
+1.1) with a seed per request; --temperature 0 is greedy, where both sides generate the same
+tokens (but a briefly trained model often ends a greedy text after a few tokens). Tokens are counted from the stream's usage chunk where the server sends one,
 else one per text chunk (llama.cpp streams one token per chunk).
 Prints one table row per server, level and round, the load average before and after, and
 --json FILE writes the figures.
@@ -58,7 +59,9 @@ class LlamaCppServer:
             self.port = probe.getsockname()[1]
         self.command = [python, "-m", "llama_cpp.server", "--model", gguf, "--host", "127.0.0.1",
                         "--port", str(self.port), "--n_threads", str(threads), "--n_threads_batch", str(threads),
-                        "--n_ctx", str(context), *extra]
+                        "--n_ctx", str(context),
+                        # By default a new request interrupts the running one; queue it instead.
+                        "--interrupt_requests", "False", *extra]
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
 
@@ -119,8 +122,11 @@ def stream_completion(host, port, body, on_text=None):
 
 def one_request(host, port, prompt, args, seed, model):
     """Streams one completion; returns (ttft_s, per_token_s or None, tokens, total_s)."""
+    # The plain distribution on both sides: llama.cpp's server otherwise applies top_k 40,
+    # min_p 0.05 and a repeat penalty of 1.1 (Fable ignores the fields it does not know).
     body = {"model": model, "prompt": prompt, "max_tokens": args.max_tokens, "temperature": args.temperature,
-            "seed": seed, "repeat_penalty": 1.0, "stream": True, "stream_options": {"include_usage": True}}
+            "top_p": 1.0, "top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0,
+            "seed": seed, "stream": True, "stream_options": {"include_usage": True}}
     start, arrivals, usage_tokens, end = stream_completion(host, port, body)
     tokens = usage_tokens if usage_tokens is not None else len(arrivals)
     first = arrivals[0] if arrivals else None
@@ -185,12 +191,13 @@ def model_id(url):
         return json.load(response)["data"][0]["id"]
 
 
-HEADER = (f"{'server':>8} {'round':>5} {'streams':>7} {'reqs':>5} {'req/s':>7} {'tok/s':>8} {'TTFT p50':>9} "
+HEADER = (f"{'server':>8} {'round':>5} {'streams':>7} {'reqs':>5} {'tok/req':>7} {'req/s':>7} {'tok/s':>8} {'TTFT p50':>9} "
           f"{'TTFT p99':>9} {'tok p50':>8} {'tok p99':>8} {'errors':>6}")
 
 
 def row_text(name, round_index, r):
-    return (f"{name:>8} {round_index:>5} {r['concurrency']:>7} {r['requests']:>5} {r['requests_per_s']:>7.2f} "
+    return (f"{name:>8} {round_index:>5} {r['concurrency']:>7} {r['requests']:>5} "
+            f"{r['tokens'] / max(r['requests'], 1):>7.1f} {r['requests_per_s']:>7.2f} "
             f"{r['tokens_per_s']:>8.1f} {r['ttft_p50_ms']:>7.1f}ms {r['ttft_p99_ms']:>7.1f}ms "
             f"{r['per_token_p50_ms']:>6.1f}ms {r['per_token_p99_ms']:>6.1f}ms {r['errors']:>6}")
 
@@ -257,7 +264,7 @@ def main():
     parser.add_argument("--requests", type=int, default=32, help="requests per level (bounded)")
     parser.add_argument("--seconds", type=float, default=120, help="time limit per level")
     parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args()
