@@ -55,10 +55,16 @@ struct ChunkedPrefillTests {
                     return (i, try StreamingTests.collect(events, chat: false).texts[0] ?? "")
                 }
             }
-            // One step at a time until the three short streams all decode...
+            // One step at a time (the next only once the last has run) until the three short
+            // streams all decode...
+            var lastSteps = -1
             _ = try await server.waitForHealth("the short streams run") { health in
                 if health["busy_slots"] as? Int == 3 { return true }
-                server.allowSteps(1)
+                let steps = health["decode_steps"] as? Int ?? 0
+                if (health["busy_slots"] as? Int ?? 0) > 0 && steps != lastSteps {
+                    lastSteps = steps
+                    server.allowSteps(1)
+                }
                 return false
             }
             // ...then the long prompt queues behind the held step, and everything runs: each
@@ -67,7 +73,9 @@ struct ChunkedPrefillTests {
                 let (_, _, events) = try await server.stream("/v1/completions", json: longRequest())
                 return (3, try StreamingTests.collect(events, chat: false).texts[0] ?? "")
             }
-            _ = try await server.waitForHealth("the long prompt is queued") { $0["queued_requests"] as? Int == 1 }
+            _ = try await server.waitForHealth("the long prompt is queued") {
+                $0["queued_requests"] as? Int == 1 || $0["prefilling_requests"] as? Int == 1
+            }
             server.resumeSteps()
             var texts = Array(repeating: "", count: 4)
             for try await (i, text) in group { texts[i] = text }
