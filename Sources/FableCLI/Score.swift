@@ -45,8 +45,7 @@ struct Score: ParsableCommand {
         let checkpointURL = URL(fileURLWithPath: checkpoint)
         let loaded = try ModelFile.load(from: checkpointURL, config: model.isEmpty ? nil : model.resolve().config)
         let lm = loaded.model
-        let folder = try tokenizer.map { URL(fileURLWithPath: $0) } ?? tokenizerFolder(loaded.tokenizerReference, beside: checkpointURL)
-        let tok = try Tokenizer.load(from: folder)
+        let tok = try CheckpointTokenizer.load(explicit: tokenizer, reference: loaded.tokenizerReference, checkpoint: checkpoint)
         let content: String
         do { content = try String(contentsOfFile: text, encoding: .utf8) } catch {
             throw CommandFailure("--text \(text): cannot read it as UTF-8 (\(error.localizedDescription))")
@@ -71,11 +70,5 @@ struct Score: ParsableCommand {
             try writer.write(to: URL(fileURLWithPath: logitsOut))
             print("logits -> \(logitsOut)")
         }
-    }
-
-    private func tokenizerFolder(_ reference: String?, beside checkpoint: URL) throws -> URL {
-        guard let reference else { throw CommandFailure("\(checkpoint.path) names no tokenizer; give --tokenizer DIR") }
-        let beside = checkpoint.deletingLastPathComponent().appendingPathComponent(reference)
-        return FileManager.default.fileExists(atPath: beside.path) ? beside : URL(fileURLWithPath: reference)
     }
 }
