@@ -10,10 +10,13 @@ struct PeakFLOPS {
     /// GFLOP/s of `threads` threads running at once (summed).
     let gflopsAllThreads: Double
     let threads: Int
+    /// The vdpbf16ps peak (4 flops per lane) of `threads` threads at once; nil without
+    /// AVX512_BF16. The yardstick of the bf16 products.
+    var bf16GflopsAllThreads: Double?
 
     /// Measures one thread, then `threads` at once, with the widest FMA set; nil on CPUs
     /// without FMA.
-    static func measure(threads: Int, seconds: Double = 0.3) -> PeakFLOPS? {
+    static func measure(threads: Int, seconds: Double = 0.3, bf16: Bool = false) -> PeakFLOPS? {
         guard let isa = KernelISA.supported.first(where: { $0 != .swift }),
               let single = isa.measurePeakGFLOPS(seconds: seconds)
         else { return nil }
@@ -26,13 +29,23 @@ struct PeakFLOPS {
             }
             all = results.slots.reduce(0, +)
         }
-        return PeakFLOPS(isa: isa, gflopsPerThread: single, gflopsAllThreads: all, threads: threads)
+        var peak = PeakFLOPS(isa: isa, gflopsPerThread: single, gflopsAllThreads: all, threads: threads)
+        if bf16, KernelISA.measureBF16PeakGFLOPS(seconds: 0.01) != nil {
+            let results = PerThreadResults(count: threads)
+            defer { results.slots.deallocate() }
+            DispatchQueue.concurrentPerform(iterations: threads) { index in
+                results.slots[index] = KernelISA.measureBF16PeakGFLOPS(seconds: seconds) ?? 0
+            }
+            peak.bf16GflopsAllThreads = results.slots.reduce(0, +)
+        }
+        return peak
     }
 
     /// "41.2 GFLOP/s per thread (avx512 FMA), 80.1 on 2 threads at once".
     var summary: String {
         let one = String(format: "%.1f", gflopsPerThread), all = String(format: "%.1f", gflopsAllThreads)
-        return "\(one) GFLOP/s per thread (\(isa.rawValue) FMA), \(all) on \(threads) thread(s) at once"
+        let bf16 = bf16GflopsAllThreads.map { String(format: "; bf16 vdpbf16ps %.1f on %d thread(s)", $0, threads) } ?? ""
+        return "\(one) GFLOP/s per thread (\(isa.rawValue) FMA), \(all) on \(threads) thread(s) at once" + bf16
     }
 }
 

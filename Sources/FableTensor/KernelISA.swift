@@ -93,9 +93,22 @@ extension KernelISA {
         case .avx512: bits = UInt32(FABLE_CPU_AVX512)
         }
         guard isSupported else { return nil }
-        // Timed by the thread's CPU clock (other processes sharing the core do not count),
-        // growing the round count until a run takes an eighth of the budget; the best run
-        // is kept (interruptions only ever slow a run down).
+        return Self.bestThroughput(seconds: seconds) { fable_fma_peak(bits, $0) }
+    }
+
+    /// Measured vdpbf16ps throughput of one thread on zmm registers, in GFLOP/s (4 flops per
+    /// fp32 lane: two products, two sums; twice the fp32 FMA rate per instruction), timed
+    /// over about `seconds`. Nil without AVX512_BF16. The bf16 products' yardstick.
+    public static func measureBF16PeakGFLOPS(seconds: Double = 0.2) -> Double? {
+        guard hasBF16, KernelISA.avx512.isSupported else { return nil }
+        return bestThroughput(seconds: seconds) { fable_bf16_dot_peak($0) }
+    }
+
+    /// The best flops / thread-CPU-second of `run(iterations)` (which returns its flops),
+    /// timed by the thread's CPU clock (other processes sharing the core do not count),
+    /// growing the round count until a run takes an eighth of the budget; the best run is
+    /// kept (interruptions only ever slow a run down).
+    private static func bestThroughput(seconds: Double, _ run: (Int) -> Double) -> Double {
         func threadSeconds() -> Double {
             var t = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
@@ -106,7 +119,7 @@ extension KernelISA {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         while DispatchTime.now().uptimeNanoseconds < deadline {
             let start = threadSeconds()
-            let flops = fable_fma_peak(bits, iterations)
+            let flops = run(iterations)
             let elapsed = Swift.max(threadSeconds() - start, 1e-9)
             best = Swift.max(best, flops / elapsed / 1e9)
             if elapsed < seconds / 8 { iterations *= 2 }

@@ -1,4 +1,5 @@
 import FableModel
+import FableTensor
 import Foundation
 
 /// Everything that decides a training run: the model, the optimizer and its schedule, the
@@ -16,7 +17,8 @@ import Foundation
 ///  "optimizer": {"kind": "adamw", "lr": 0.001, "betas": [0.9, 0.95], "weight_decay": 0.1},
 ///  "schedule": {"kind": "cosine", "warmup_steps": 200, "min_lr_ratio": 0.1},
 ///  "batch_size": 32, "steps": 5000, "eval_interval": 500, "eval_batches": 10,
-///  "checkpoint_interval": 1000, "log_interval": 10, "grad_clip": 1.0, "seed": 0}
+///  "checkpoint_interval": 1000, "log_interval": 10, "grad_clip": 1.0, "seed": 0,
+///  "precision": "fp32"}
 /// ```
 ///
 /// The run's length is `steps`, or `max_tokens` (a token budget) turned into steps of
@@ -80,6 +82,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     /// updates its share, and the parameters are all-gathered. AdamW or Muon; checkpoints
     /// hold the whole state, so any rank count, sharded or not, resumes them.
     public var shardOptimizer: Bool
+    /// `precision`: the matrix products' inputs, `fp32` (default) or `bf16` (mixed precision:
+    /// every product of forward, backward and evaluation takes bf16-rounded inputs and
+    /// accumulates in fp32; weights, gradients, optimizer state, norms, softmax, the loss and
+    /// checkpoints stay fp32). `bf16` needs a CPU with AVX512_BF16 (`fable info` says) and is
+    /// refused elsewhere.
+    public var precision: MatmulPrecision
 
     /// A configuration with the given model and default settings for everything else.
     public init(
@@ -89,7 +97,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         checkpointInterval: Int = 1000, keepCheckpoints: Int = 3, logInterval: Int = 10,
         gradClip: Double = 1.0, seed: Int = 0, threads: Int? = nil, tokenizer: String? = nil,
         gradAccumSteps: Int = 1, bucketMB: Double = 8, overlapCommunication: Bool = true,
-        shardOptimizer: Bool = false
+        shardOptimizer: Bool = false, precision: MatmulPrecision = .fp32
     ) {
         self.model = model
         self.optimizer = optimizer
@@ -111,6 +119,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         self.bucketMB = bucketMB
         self.overlapCommunication = overlapCommunication
         self.shardOptimizer = shardOptimizer
+        self.precision = precision
     }
 
     // MARK: - Derived values
@@ -174,6 +183,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case bucketMB = "bucket_mb"
         case overlapCommunication = "overlap_communication"
         case shardOptimizer = "shard_optimizer"
+        case precision
     }
 
     public init(from decoder: Decoder) throws {
@@ -201,6 +211,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         bucketMB = try c.decodeIfPresent(Double.self, forKey: .bucketMB) ?? d.bucketMB
         overlapCommunication = try c.decodeIfPresent(Bool.self, forKey: .overlapCommunication) ?? d.overlapCommunication
         shardOptimizer = try c.decodeIfPresent(Bool.self, forKey: .shardOptimizer) ?? d.shardOptimizer
+        // Runs from before the key existed were fp32.
+        precision = try c.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? d.precision
     }
 
     /// Writes every key; absent optional values are written as `null` so config.json lists
@@ -227,6 +239,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try c.encode(bucketMB, forKey: .bucketMB)
         try c.encode(overlapCommunication, forKey: .overlapCommunication)
         try c.encode(shardOptimizer, forKey: .shardOptimizer)
+        try c.encode(precision.rawValue, forKey: .precision)
     }
 
     /// The configuration as pretty, key-sorted JSON with every key (config.json).
@@ -288,8 +301,19 @@ extension TrainingConfig {
         try require(!shardOptimizer || optimizer.kind != .sgd, "shard_optimizer", shardOptimizer,
                     "false with optimizer.kind sgd (SGD keeps no state to shard; use adamw or muon)")
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
+        try checkPrecision(unavailableReason: precision.unavailableReason)
         try checkSizeLimits()
         _ = try makeSchedule()
+    }
+
+    /// Refuses a `precision` this machine cannot run, naming the key and the missing CPU
+    /// feature (`unavailableReason` is ``MatmulPrecision/unavailableReason`` of this CPU).
+    func checkPrecision(unavailableReason: String?) throws(TrainingConfigError) {
+        if let reason = unavailableReason {
+            throw .invalidValue(key: "precision", value: "\"\(precision.rawValue)\"",
+                                expected: "a precision this machine runs: \(reason); use \"fp32\" "
+                                    + "(--set precision=fp32)")
+        }
     }
 
     /// Checks the configuration against the token files it will train and evaluate on:
