@@ -14,8 +14,8 @@ struct BenchGEMM: ParsableCommand {
             8192 rows. The figure is the median over the repeats after one warm-up run, \
             followed by its fraction of the FMA peak (measured first, per thread, times the \
             threads). Fable's own kernel is timed for every instruction set this CPU has, and \
-            the bf16 kernel (bf16 inputs, fp32 accumulation) where the CPU has AVX512_BF16; its \
-            fraction is of the vdpbf16ps peak, twice the FMA peak.
+            the bf16 kernels (bf16 inputs, fp32 accumulation) where the CPU has AVX512_BF16 and \
+            AMX-BF16; their fractions are of the vdpbf16ps and the AMX tdpbf16ps peaks.
             Scripts/bench/gemm_bench.py runs PyTorch at the same shapes beside this.
             """
     )
@@ -76,17 +76,18 @@ struct BenchGEMM: ParsableCommand {
                 if backend == .bf16 { throw BenchError(message: "--backend bf16: \(reason)") }
                 if !json { print("note: skipping bf16: \(reason)") }
             } else {
-                backends.append(BF16GEMM())
+                for kernel in BF16GEMM.Kernel.supported { backends.append(BF16GEMM(kernel: kernel)) }
             }
         }
         let peak = PeakFLOPS.measure(threads: threads, bf16: backends.contains { $0 is BF16GEMM })
         // Each backend's yardstick: the bf16 peak for the bf16 kernel, else the FMA peak.
         func peakAll(_ backend: any GEMMBackend) -> Double? {
-            backend is BF16GEMM ? peak?.bf16GflopsAllThreads : peak?.gflopsAllThreads
+            guard let bf16 = backend as? BF16GEMM else { return peak?.gflopsAllThreads }
+            return bf16.kernel == .amx ? peak?.amxGflopsAllThreads : peak?.bf16GflopsAllThreads
         }
 
         if !json {
-            print("threads: \(threads), repeats: \(repeats), clock: \(clock.rawValue) (median GFLOP/s after one warm-up, then % of FMA peak; bf16: % of the vdpbf16ps peak)")
+            print("threads: \(threads), repeats: \(repeats), clock: \(clock.rawValue) (median GFLOP/s after one warm-up, then % of FMA peak; bf16: % of the vdpbf16ps or AMX peak)")
             if let peak {
                 print("peak:  \(peak.summary)")
             } else {
@@ -127,7 +128,7 @@ struct BenchGEMM: ParsableCommand {
     private func label(_ backend: any GEMMBackend) -> String {
         if backend is BLASBackend { return "blas" }
         if let own = backend as? SIMDGEMM { return own.isa == .swift ? "swift" : own.isa.rawValue }
-        if backend is BF16GEMM { return "bf16" }
+        if let bf16 = backend as? BF16GEMM { return bf16.kernel == .amx ? "bf16-amx" : "bf16-avx512" }
         return backend.name
     }
 

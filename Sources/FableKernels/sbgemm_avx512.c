@@ -59,6 +59,14 @@ void fable_bf16_round_avx512(const float *x, unsigned short *y, ptrdiff_t n) {
 
 // MARK: - Packing
 
+/// The pairs (even[i], odd[i]) as words, odd[i] = even[i + stride] (0 when !hasOdd), for the
+/// lanes in `mask` (the others 0).
+FABLE_BF16_PACK static inline __m512i pair_words(const float *even, ptrdiff_t stride, int hasOdd, __mmask16 mask) {
+    const __m512i low = round_to_high_half(_mm512_maskz_loadu_ps(mask, even));
+    const __m512i high = hasOdd ? round_to_high_half(_mm512_maskz_loadu_ps(mask, even + stride)) : _mm512_setzero_si512();
+    return _mm512_or_si512(_mm512_and_si512(high, _mm512_set1_epi32((int)0xFFFF0000u)), _mm512_srli_epi32(low, 16));
+}
+
 /// Packs a tile `width` lanes wide (12 rows of A or 32 columns of B) whose lanes are
 /// consecutive in memory and whose steps are `stepStride` floats apart: for each pair q of
 /// steps, `width` words at out + q * width. Lanes from `valid` on are zero.
@@ -71,36 +79,58 @@ FABLE_BF16_PACK static void pack_across(const float *src, ptrdiff_t stepStride, 
         for (ptrdiff_t lane = 0; lane < width; lane += 16) {
             const ptrdiff_t inChunk = valid - lane;
             const __mmask16 load = inChunk >= 16 ? 0xFFFF : (__mmask16)((1u << (inChunk > 0 ? inChunk : 0)) - 1);
-            const __m512i low = round_to_high_half(_mm512_maskz_loadu_ps(load, even + lane));
-            const __m512i high = hasOdd ? round_to_high_half(_mm512_maskz_loadu_ps(load, even + stepStride + lane))
-                                        : _mm512_setzero_si512();
-            const __m512i words = _mm512_or_si512(_mm512_and_si512(high, _mm512_set1_epi32((int)0xFFFF0000u)),
-                                                  _mm512_srli_epi32(low, 16));
+            const __m512i words = pair_words(even + lane, stepStride, hasOdd, load);
             const ptrdiff_t lanes = width - lane < 16 ? width - lane : 16;
             _mm512_mask_storeu_epi32(out + q * width + lane, (__mmask16)((1u << lanes) - 1), words);
         }
     }
 }
 
+/// Transposes a 16 x 16 matrix of 32-bit words held in v[0..<16] (row i in v[i]) in place.
+FABLE_BF16_PACK static inline void transpose16(__m512i v[16]) {
+    __m512i t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_epi32(v[i], v[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(v[i], v[i + 1]);
+    }
+    // u[4k + j], 128-bit lane L: word 4L + j of rows 4k..<4k+4.
+    for (int k = 0; k < 16; k += 4) {
+        u[k] = _mm512_unpacklo_epi64(t[k], t[k + 2]);
+        u[k + 1] = _mm512_unpackhi_epi64(t[k], t[k + 2]);
+        u[k + 2] = _mm512_unpacklo_epi64(t[k + 1], t[k + 3]);
+        u[k + 3] = _mm512_unpackhi_epi64(t[k + 1], t[k + 3]);
+    }
+    for (int j = 0; j < 4; j++) {
+        const __m512i evenLow = _mm512_shuffle_i32x4(u[j], u[4 + j], 0x88);
+        const __m512i oddLow = _mm512_shuffle_i32x4(u[j], u[4 + j], 0xDD);
+        const __m512i evenHigh = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0x88);
+        const __m512i oddHigh = _mm512_shuffle_i32x4(u[8 + j], u[12 + j], 0xDD);
+        v[j] = _mm512_shuffle_i32x4(evenLow, evenHigh, 0x88);
+        v[8 + j] = _mm512_shuffle_i32x4(evenLow, evenHigh, 0xDD);
+        v[4 + j] = _mm512_shuffle_i32x4(oddLow, oddHigh, 0x88);
+        v[12 + j] = _mm512_shuffle_i32x4(oddLow, oddHigh, 0xDD);
+    }
+}
+
 /// Packs a tile `width` lanes wide whose steps are consecutive in memory and whose lanes are
-/// `laneStride` floats apart (the same output layout as pack_across).
+/// `laneStride` floats apart (the same output layout as pack_across): 16 lanes x 16 pairs
+/// at a time, rounded along the lanes' rows and transposed in registers.
 FABLE_BF16_PACK static void pack_along(const float *src, ptrdiff_t laneStride, ptrdiff_t valid,
                                        ptrdiff_t width, ptrdiff_t depth, unsigned *out) {
-    const ptrdiff_t pairs = (depth + 1) / 2;
-    const __m512i index = _mm512_mullo_epi32(
-        _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32((int)width));
-    for (ptrdiff_t lane = 0; lane < width; lane++) {
-        if (lane >= valid) {
-            for (ptrdiff_t q = 0; q < pairs; q++) out[q * width + lane] = 0;
-            continue;
-        }
-        const float *row = src + lane * laneStride;
+    for (ptrdiff_t lane0 = 0; lane0 < width; lane0 += 16) {
+        const ptrdiff_t lanes = width - lane0 < 16 ? width - lane0 : 16;
+        const ptrdiff_t filled = valid - lane0 < 0 ? 0 : (valid - lane0 < 16 ? valid - lane0 : 16);
+        const __mmask16 store = (__mmask16)((1u << lanes) - 1);
         for (ptrdiff_t p = 0; p < depth; p += 32) {
             const ptrdiff_t count = depth - p < 32 ? depth - p : 32;
-            const __m512i words = round_32(row + p, count);
-            const ptrdiff_t pairCount = (count + 1) / 2;
-            const __mmask16 mask = (__mmask16)((1u << pairCount) - 1);
-            _mm512_mask_i32scatter_epi32(out + (p / 2) * width + lane, mask, index, words, 4);
+            __m512i v[16];
+            for (int l = 0; l < 16; l++) {
+                v[l] = l < filled ? round_32(src + (lane0 + l) * laneStride + p, count) : _mm512_setzero_si512();
+            }
+            transpose16(v);
+            for (ptrdiff_t t = 0; t < (count + 1) / 2; t++) {
+                _mm512_mask_storeu_epi32(out + (p / 2 + t) * width + lane0, store, v[t]);
+            }
         }
     }
 }
@@ -120,17 +150,74 @@ void fable_bf16_pack_a12(const float *a, ptrdiff_t lda, int transposed, ptrdiff_
     }
 }
 
-FABLE_BF16_PACK
-void fable_bf16_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
-                         unsigned *packed) {
-    const ptrdiff_t sliverWords = (depth + 1) / 2 * 32;
+/// Packs op(B) into slivers of 32 columns, `pairStride` pairs apart (at least the
+/// (depth + 1) / 2 written; the pairs between are zeroed).
+FABLE_BF16_PACK static void pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth,
+                                     ptrdiff_t columns, ptrdiff_t pairStride, unsigned *packed) {
+    const ptrdiff_t pairs = (depth + 1) / 2;
     for (ptrdiff_t start = 0; start < columns; start += 32) {
         const ptrdiff_t valid = columns - start < 32 ? columns - start : 32;
-        unsigned *out = packed + (start / 32) * sliverWords;
+        unsigned *out = packed + (start / 32) * pairStride * 32;
         if (transposed) {
             pack_along(b + start * ldb, ldb, valid, 32, depth, out);  // op(B)[p][j] = B[j][p]
         } else {
             pack_across(b + start, ldb, valid, 32, depth, out);  // op(B)[p][j] = B[p][j]
+        }
+        for (ptrdiff_t q = pairs; q < pairStride; q++) {
+            _mm512_storeu_si512(out + q * 32, _mm512_setzero_si512());
+            _mm512_storeu_si512(out + q * 32 + 16, _mm512_setzero_si512());
+        }
+    }
+}
+
+FABLE_BF16_PACK
+void fable_bf16_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
+                         unsigned *packed) {
+    pack_b32(b, ldb, transposed, depth, columns, (depth + 1) / 2, packed);
+}
+
+FABLE_BF16_PACK
+void fable_amx_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
+                        ptrdiff_t pairs, unsigned *packed) {
+    pack_b32(b, ldb, transposed, depth, columns, pairs, packed);
+}
+
+FABLE_BF16_PACK
+void fable_amx_pack_a32(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t rows, ptrdiff_t depth,
+                        ptrdiff_t pairs, unsigned *packed) {
+    const ptrdiff_t panels = (rows + 31) / 32;
+    // Padding rows and pairs are zero.
+    for (ptrdiff_t i = 0; i < panels * 32 * pairs; i += 16) _mm512_storeu_si512(packed + i, _mm512_setzero_si512());
+    if (!transposed) {
+        // op(A)[i][p] = A[i][p]: each row is 32 steps at a time, in order.
+        for (ptrdiff_t r = 0; r < rows; r++) {
+            const float *row = a + r * lda;
+            unsigned *out = packed + r * pairs;
+            for (ptrdiff_t p = 0; p < depth; p += 32) {
+                const ptrdiff_t count = depth - p < 32 ? depth - p : 32;
+                const __m512i words = round_32(row + p, count);
+                _mm512_mask_storeu_epi32(out + p / 2, (__mmask16)((1u << ((count + 1) / 2)) - 1), words);
+            }
+        }
+        return;
+    }
+    // op(A)[i][p] = A[p][i]: two stored rows give one pair for 16 consecutive rows of op(A);
+    // 16 pairs of 16 rows are transposed in registers into 16 row pieces.
+    const ptrdiff_t filledPairs = (depth + 1) / 2;
+    for (ptrdiff_t lane0 = 0; lane0 < rows; lane0 += 16) {
+        const ptrdiff_t lanes = rows - lane0 < 16 ? rows - lane0 : 16;
+        const __mmask16 load = (__mmask16)((1u << lanes) - 1);
+        for (ptrdiff_t q0 = 0; q0 < filledPairs; q0 += 16) {
+            const ptrdiff_t count = filledPairs - q0 < 16 ? filledPairs - q0 : 16;
+            __m512i v[16];
+            for (int j = 0; j < 16; j++) {
+                v[j] = j < count ? pair_words(a + 2 * (q0 + j) * lda + lane0, lda, 2 * (q0 + j) + 1 < depth, load)
+                                 : _mm512_setzero_si512();
+            }
+            transpose16(v);
+            for (ptrdiff_t l = 0; l < lanes; l++) {
+                _mm512_mask_storeu_epi32(packed + (lane0 + l) * pairs + q0, (__mmask16)((1u << count) - 1), v[l]);
+            }
         }
     }
 }
@@ -184,6 +271,10 @@ void fable_bf16_pack_a12(const float *a, ptrdiff_t lda, int transposed, ptrdiff_
                          unsigned *packed) { __builtin_trap(); }
 void fable_bf16_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
                          unsigned *packed) { __builtin_trap(); }
+void fable_amx_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
+                        ptrdiff_t pairs, unsigned *packed) { __builtin_trap(); }
+void fable_amx_pack_a32(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t rows, ptrdiff_t depth,
+                        ptrdiff_t pairs, unsigned *packed) { __builtin_trap(); }
 void fable_sbgemm_avx512_12x32(ptrdiff_t pairs, const unsigned *a, const unsigned *b, float *c,
                                ptrdiff_t ldc, float alpha, float beta) { __builtin_trap(); }
 

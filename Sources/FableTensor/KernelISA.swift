@@ -72,6 +72,7 @@ public enum KernelISA: String, Sendable, CaseIterable, Comparable {
         if cpuFeatures & UInt32(FABLE_CPU_AVX2_FMA) != 0 { names.append("avx2+fma") }
         if cpuFeatures & UInt32(FABLE_CPU_AVX512) != 0 { names.append("avx512f/bw/vl/dq") }
         if hasBF16 { names.append("avx512_bf16") }
+        if cpuFeatures & UInt32(FABLE_CPU_AMX_BF16) != 0 { names.append("amx_bf16") }
         #if arch(arm64)
         names.append("neon")
         #endif
@@ -102,6 +103,13 @@ extension KernelISA {
     public static func measureBF16PeakGFLOPS(seconds: Double = 0.2) -> Double? {
         guard hasBF16, KernelISA.avx512.isSupported else { return nil }
         return bestThroughput(seconds: seconds) { fable_bf16_dot_peak($0) }
+    }
+
+    /// Measured AMX tdpbf16ps throughput of one thread on tile registers, in GFLOP/s (2 flops
+    /// per multiply-add), timed over about `seconds`. Nil without AMX-BF16 (or the OS's grant).
+    public static func measureAMXPeakGFLOPS(seconds: Double = 0.2) -> Double? {
+        guard BF16GEMM.Kernel.amx.isSupported else { return nil }
+        return bestThroughput(seconds: seconds) { fable_amx_peak($0 / 16) }
     }
 
     /// The best flops / thread-CPU-second of `run(iterations)` (which returns its flops),

@@ -54,23 +54,24 @@ struct BF16GEMMTests {
     }
 
     @Test("matches the fp64 product of the bf16-rounded inputs, all transposes, odd shapes, alpha/beta",
-          arguments: BF16GEMMTests.cases)
-    func matchesRoundedReference(_ test: GEMMCase) {
+          arguments: BF16GEMMTests.cases, BF16GEMM.Kernel.supported)
+    func matchesRoundedReference(_ test: GEMMCase, kernel: BF16GEMM.Kernel) {
         // Products of bf16 values are exact in fp32: only the accumulation order differs.
-        let result = test.check(BF16GEMM(), threads: 2, rounding: bf16)
-        #expect(result.error < 1e-5, "\(test)")
+        let result = test.check(BF16GEMM(kernel: kernel), threads: 2, rounding: bf16)
+        #expect(result.error < 1e-5, "\(test) \(kernel)")
         #expect(result.paddingIntact, "wrote outside the (m, n) block: \(test)")
     }
 
-    @Test("really rounds: against the unrounded fp32 inputs the error is bf16-sized")
-    func differsFromFP32() {
+    @Test("really rounds: against the unrounded fp32 inputs the error is bf16-sized",
+          arguments: BF16GEMM.Kernel.supported)
+    func differsFromFP32(kernel: BF16GEMM.Kernel) {
         let test = GEMMCase(m: 30, n: 40, k: 64)
-        let error = test.check(BF16GEMM(), threads: 1).error
+        let error = test.check(BF16GEMM(kernel: kernel), threads: 1).error
         #expect(error > 1e-4 && error < 1e-2, "relative error \(error)")
     }
 
-    @Test("bitwise identical results for any thread count")
-    func deterministicAcrossThreads() {
+    @Test("bitwise identical results for any thread count", arguments: BF16GEMM.Kernel.supported)
+    func deterministicAcrossThreads(kernel: BF16GEMM.Kernel) {
         let m = 150, n = 70, k = 601
         var rng = RandomGenerator(seed: 11)
         let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }
@@ -78,7 +79,7 @@ struct BF16GEMMTests {
         var results: [[Float]] = []
         for threads in [1, 2, 3] {
             var c = [Float](repeating: 0, count: m * n)
-            BF16GEMM().sgemm(
+            BF16GEMM(kernel: kernel).sgemm(
                 transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 1,
                 a: a, lda: k, b: b, ldb: k, beta: 0, c: &c, ldc: n, threads: threads)
             results.append(c)

@@ -20,6 +20,9 @@ enum {
     FABLE_CPU_AVX512 = 1 << 1,
     /// AVX512_BF16 (vdpbf16ps).
     FABLE_CPU_AVX512_BF16 = 1 << 2,
+    /// AMX-TILE and AMX-BF16 (tdpbf16ps), with the OS supporting tile state (XCR0);
+    /// fable_amx_enable() must still succeed before the first use.
+    FABLE_CPU_AMX_BF16 = 1 << 3,
 };
 
 /// The instruction sets this CPU and OS support (a mask of FABLE_CPU_* bits).
@@ -70,6 +73,29 @@ void fable_bf16_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_
 void fable_sbgemm_avx512_12x32(ptrdiff_t pairs, const unsigned *a, const unsigned *b, float *c,
                                ptrdiff_t ldc, float alpha, float beta);
 
+// MARK: - bf16 matrix products on AMX tiles (sbgemm_amx.c)
+
+/// Asks the OS for the AMX tile state (Linux: arch_prctl ARCH_REQ_XCOMP_PERM, once per
+/// process); returns 1 when AMX may be used.
+int fable_amx_enable(void);
+
+/// Packs rows 0..<rows and steps 0..<depth of op(A) (as fable_bf16_pack_a12) row-major in
+/// pairs for AMX tiles: row r of panel s (32 rows each) is `pairs` words at
+/// packed + (s * 32 + r) * pairs; `pairs` is a multiple of 16 at least (depth + 1) / 2, and
+/// padding rows and pairs are zero. Writes ceil(rows / 32) * 32 * pairs words.
+void fable_amx_pack_a32(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t rows, ptrdiff_t depth,
+                        ptrdiff_t pairs, unsigned *packed);
+
+/// fable_bf16_pack_b32 with every sliver holding `pairs` pairs (a multiple of 16, at least
+/// (depth + 1) / 2; the extra pairs are zero). Writes ceil(columns / 32) * 32 * pairs words.
+void fable_amx_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
+                        ptrdiff_t pairs, unsigned *packed);
+
+/// C[0..<rows, 0..<columns] = alpha * (packed A x packed B) + beta * C over `pairs` pairs,
+/// 32 x 32 blocks at a time with tdpbf16ps. Needs AMX-BF16 and fable_amx_enable().
+void fable_sbgemm_amx_block(ptrdiff_t pairs, const unsigned *a, ptrdiff_t rows, const unsigned *b,
+                            ptrdiff_t columns, float *c, ptrdiff_t ldc, float alpha, float beta);
+
 // MARK: - Peak throughput
 
 /// Runs `iterations` rounds of independent fused multiply-adds on registers with the widest
@@ -81,6 +107,11 @@ double fable_fma_peak(unsigned features, long iterations);
 /// floating-point operations done (4 per lane: two products and two sums); time it to get
 /// the bf16 dot-product peak. Needs AVX512_BF16.
 double fable_bf16_dot_peak(long iterations);
+
+/// Runs `iterations` rounds of four independent tdpbf16ps on tile registers and returns the
+/// floating-point operations done (2 per multiply-add, 16 x 16 x 32 per instruction); time it
+/// to get the AMX bf16 peak. Needs AMX-BF16 and fable_amx_enable().
+double fable_amx_peak(long iterations);
 
 // MARK: - Elementwise kernels (AVX-512 and AVX2; n may be any length)
 
