@@ -15,11 +15,13 @@ $BIN info
 echo "== GEMM, 1 thread, CPU clock (steady under load)"
 env -u OPENBLAS_CORETYPE $BIN bench gemm --threads 1 --clock cpu --repeat 3 --backend fable
 env -u OPENBLAS_CORETYPE $BIN bench gemm --threads 1 --clock cpu --repeat 3 --backend blas
+echo "== bf16 GEMM (AMX and vdpbf16ps), 1 thread, CPU clock"
+$BIN bench gemm --threads 1 --clock cpu --repeat 3 --backend bf16
 echo "== GEMM, 2 threads, wall clock"
 env -u OPENBLAS_CORETYPE $BIN bench gemm --threads 2 --repeat 3 --backend blas
 echo "== load: $(cat /proc/loadavg)"
 echo "== training step: fresh machine (own kernels), then OpenBLAS unpinned, then pinned to Haswell"
-env -u OPENBLAS_CORETYPE FABLE_GEMM=fable python3 Scripts/bench/train_step_bench.py --batch-sizes "$SIZES" --steps "$STEPS" --peers sdpa,bf16,reference
+env -u OPENBLAS_CORETYPE FABLE_GEMM=fable python3 Scripts/bench/train_step_bench.py --batch-sizes "$SIZES" --steps "$STEPS" --fable-precisions fp32,bf16 --peers sdpa,bf16,reference
 env -u OPENBLAS_CORETYPE -u FABLE_GEMM python3 Scripts/bench/train_step_bench.py --batch-sizes "$SIZES" --steps "$STEPS" --peers sdpa
 OPENBLAS_CORETYPE=Haswell FABLE_GEMM=auto python3 Scripts/bench/train_step_bench.py --batch-sizes "$SIZES" --steps "$STEPS" --peers sdpa
 OPENBLAS_CORETYPE=Haswell FABLE_GEMM=blas python3 Scripts/bench/train_step_bench.py --batch-sizes "$SIZES" --steps "$STEPS" --peers sdpa

@@ -11,9 +11,13 @@
    on the same .npy files, into WORK/pytorch: same architecture, initialisation scheme,
    AdamW hyperparameters, schedule, batch size and token budget.
 4. Prints both final validation losses (the whole held-out split) and their ratio.
+   With --precisions fp32,bf16 Fable trains once per precision (`precision` in the config:
+   bf16-input matrix products, fp32 accumulation), and bf16 is compared with fp32 (bar:
+   within 1%).
 
 Usage (from the repository root, after `swift build -c release`):
     python3 Scripts/bench/train_quality_bench.py --threads 2
+    python3 Scripts/bench/train_quality_bench.py --threads 2 --precisions fp32,bf16 --no-pytorch
     fable report WORK/fable WORK/pytorch      # both learning curves on one chart
 """
 import argparse
@@ -100,36 +104,57 @@ def main() -> int:
     parser.add_argument("--fable", default=os.path.join(ROOT, ".build", "release", "fable"))
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seeds", default="0", help="comma-separated seeds; each trains both sides")
+    parser.add_argument("--precisions", default="fp32", help="Fable runs per seed: fp32 and/or bf16 (default: %(default)s)")
+    parser.add_argument("--no-pytorch", action="store_true", help="train Fable only (to compare its precisions)")
     args = parser.parse_args()
 
     shutil.rmtree(args.work, ignore_errors=True)
     os.makedirs(args.work)
     paths, encoder = prepare(args, args.work)
+    precisions = [p for p in args.precisions.split(",") if p]
     rows = []
     for seed in [int(s) for s in args.seeds.split(",")]:
-        config = dict(CONFIG, seed=seed)
-        config_path = os.path.join(args.work, f"config-{seed}.json")
-        with open(config_path, "w") as f:
-            json.dump(config, f, indent=2)
-        fable_dir = os.path.join(args.work, f"fable-seed{seed}")
-        torch_dir = os.path.join(args.work, f"pytorch-seed{seed}")
-        run([args.fable, "train", "--config", config_path, "--train", paths["train"], "--val", paths["val"],
-             "--out", fable_dir, "--threads", str(args.threads), "--quiet"])
-        run([sys.executable, os.path.join(ROOT, "Scripts", "reference", "train_reference.py"),
-             "--config", os.path.join(fable_dir, "config.json"), "--train", paths["train"], "--val", paths["val"],
-             "--out", torch_dir, "--threads", str(args.threads)])
-        rows.append((seed, final_val_loss(fable_dir), final_val_loss(torch_dir)))
+        fable_losses = {}
+        for precision in precisions:
+            config = dict(CONFIG, seed=seed, precision=precision)
+            config_path = os.path.join(args.work, f"config-{seed}-{precision}.json")
+            with open(config_path, "w") as f:
+                json.dump(config, f, indent=2)
+            fable_dir = os.path.join(args.work, f"fable-seed{seed}-{precision}")
+            run([args.fable, "train", "--config", config_path, "--train", paths["train"], "--val", paths["val"],
+                 "--out", fable_dir, "--threads", str(args.threads), "--quiet"])
+            fable_losses[precision] = final_val_loss(fable_dir)
+        torch_loss = None
+        if not args.no_pytorch:
+            torch_dir = os.path.join(args.work, f"pytorch-seed{seed}")
+            run([sys.executable, os.path.join(ROOT, "Scripts", "reference", "train_reference.py"),
+                 "--config", os.path.join(fable_dir, "config.json"), "--train", paths["train"], "--val", paths["val"],
+                 "--out", torch_dir, "--threads", str(args.threads)])
+            torch_loss = final_val_loss(torch_dir)
+        rows.append((seed, fable_losses, torch_loss))
 
     steps = -(-CONFIG["max_tokens"] // (CONFIG["batch_size"] * CONFIG["model"]["context_length"]))
     print()
     print(f"data: {args.text} (90/10 split at a story boundary), encoded with {encoder}")
     print(f"config: {json.dumps(CONFIG)}  ({steps} steps)")
-    print(f"{'seed':>4}  {'Fable val loss':>14}  {'PyTorch val loss':>16}  {'Fable/PyTorch':>13}")
-    for seed, fable_loss, torch_loss in rows:
-        print(f"{seed:>4}  {fable_loss:>14.4f}  {torch_loss:>16.4f}  {fable_loss / torch_loss:>13.4f}")
-    mean_f = sum(r[1] for r in rows) / len(rows)
-    mean_t = sum(r[2] for r in rows) / len(rows)
-    print(f"mean  {mean_f:>14.4f}  {mean_t:>16.4f}  {mean_f / mean_t:>13.4f}  (bar: within 2%)")
+    columns = [f"Fable {p} val loss" for p in precisions] + ([] if args.no_pytorch else ["PyTorch val loss"])
+    ratios = ([] if args.no_pytorch else ["Fable/PyTorch"]) + (["bf16/fp32"] if {"fp32", "bf16"} <= set(precisions) else [])
+    print("seed  " + "  ".join(f"{c:>20}" for c in columns + ratios))
+    for seed, fable_losses, torch_loss in rows:
+        cells = [fable_losses[p] for p in precisions] + ([] if args.no_pytorch else [torch_loss])
+        if not args.no_pytorch:
+            cells.append(fable_losses[precisions[-1]] / torch_loss)
+        if {"fp32", "bf16"} <= set(precisions):
+            cells.append(fable_losses["bf16"] / fable_losses["fp32"])
+        print(f"{seed:>4}  " + "  ".join(f"{c:>20.4f}" for c in cells))
+    if not args.no_pytorch:
+        mean_f = sum(r[1][precisions[-1]] for r in rows) / len(rows)
+        mean_t = sum(r[2] for r in rows) / len(rows)
+        print(f"mean Fable {precisions[-1]} / PyTorch: {mean_f / mean_t:.4f}  (bar: within 2%)")
+    if {"fp32", "bf16"} <= set(precisions):
+        mean_b = sum(r[1]["bf16"] for r in rows) / len(rows)
+        mean_s = sum(r[1]["fp32"] for r in rows) / len(rows)
+        print(f"mean Fable bf16 / fp32: {mean_b / mean_s:.4f}  (bar: within 1%)")
     return 0
 
 

@@ -13,16 +13,18 @@ struct BenchGEMM: ParsableCommand {
             per step: forward Y = X W^T, backward dX = dY W and dW = dY^T X, with X of \
             8192 rows. The figure is the median over the repeats after one warm-up run, \
             followed by its fraction of the FMA peak (measured first, per thread, times the \
-            threads). Fable's own kernel is timed for every instruction set this CPU has.
+            threads). Fable's own kernel is timed for every instruction set this CPU has, and \
+            the bf16 kernels (bf16 inputs, fp32 accumulation) where the CPU has AVX512_BF16 and \
+            AMX-BF16; their fractions are of the vdpbf16ps and the AMX tdpbf16ps peaks.
             Scripts/bench/gemm_bench.py runs PyTorch at the same shapes beside this.
             """
     )
 
     enum BackendOption: String, ExpressibleByArgument, CaseIterable {
-        case blas, fable, swift, all
+        case blas, fable, swift, bf16, all
     }
 
-    @Option(help: "Backends to time: blas, fable (the own kernels for every instruction set, beside BLAS when one loads), swift (the portable Swift kernel) or all (BLAS is skipped with a note if none loads).")
+    @Option(help: "Backends to time: blas, fable (the own kernels for every instruction set, beside BLAS when one loads), swift (the portable Swift kernel), bf16 (the bf16-input kernel, needs AVX512_BF16) or all (BLAS is skipped with a note if none loads, bf16 where the CPU lacks it).")
     var backend: BackendOption = .all
 
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
@@ -56,7 +58,7 @@ struct BenchGEMM: ParsableCommand {
     func run() throws {
         Parallel.threadCount = threads
         var backends: [any GEMMBackend] = []
-        if backend != .swift {
+        if backend != .swift && backend != .bf16 {
             switch BLASLibrary.load() {
             case .success(let library):
                 backends.append(BLASBackend(library: library))
@@ -69,11 +71,23 @@ struct BenchGEMM: ParsableCommand {
             for isa in KernelISA.supported where isa != .swift { backends.append(SIMDGEMM(isa: isa)) }
         }
         if backend == .swift || backend == .all { backends.append(SIMDGEMM(isa: .swift)) }
-        let peak = PeakFLOPS.measure(threads: threads)
-        let peakAll = peak?.gflopsAllThreads
+        if backend == .bf16 || backend == .all {
+            if let reason = BF16GEMM.unsupportedReason {
+                if backend == .bf16 { throw BenchError(message: "--backend bf16: \(reason)") }
+                if !json { print("note: skipping bf16: \(reason)") }
+            } else {
+                for kernel in BF16GEMM.Kernel.supported { backends.append(BF16GEMM(kernel: kernel)) }
+            }
+        }
+        let peak = PeakFLOPS.measure(threads: threads, bf16: backends.contains { $0 is BF16GEMM })
+        // Each backend's yardstick: the bf16 peak for the bf16 kernel, else the FMA peak.
+        func peakAll(_ backend: any GEMMBackend) -> Double? {
+            guard let bf16 = backend as? BF16GEMM else { return peak?.gflopsAllThreads }
+            return bf16.kernel == .amx ? peak?.amxGflopsAllThreads : peak?.bf16GflopsAllThreads
+        }
 
         if !json {
-            print("threads: \(threads), repeats: \(repeats), clock: \(clock.rawValue) (median GFLOP/s after one warm-up, then % of FMA peak)")
+            print("threads: \(threads), repeats: \(repeats), clock: \(clock.rawValue) (median GFLOP/s after one warm-up, then % of FMA peak; bf16: % of the vdpbf16ps or AMX peak)")
             if let peak {
                 print("peak:  \(peak.summary)")
             } else {
@@ -94,15 +108,16 @@ struct BenchGEMM: ParsableCommand {
                 let gflops = operands.measure(backend, threads: threads, repeats: repeats, clock: clock)
                 figures.append(gflops)
                 if json {
-                    let fraction = peakAll.map { rounded(gflops / $0) } ?? "null"
+                    let yardstick = peakAll(backend)
+                    let fraction = yardstick.map { rounded(gflops / $0) } ?? "null"
                     print(#"{"product":"\#(shape.label)","m":\#(shape.m),"n":\#(shape.n),"k":\#(shape.k),"# +
                           #""backend":"\#(label(backend))","threads":\#(threads),"gflops":\#(rounded(gflops)),"# +
-                          #""peak_gflops":\#(peakAll.map(rounded) ?? "null"),"fraction_of_peak":\#(fraction)}"#)
+                          #""peak_gflops":\#(yardstick.map(rounded) ?? "null"),"fraction_of_peak":\#(fraction)}"#)
                 }
             }
             if !json {
-                let cells = figures.map { figure in
-                    let percent = peakAll.map { String(format: " %3.0f%%", 100 * figure / $0) } ?? ""
+                let cells = zip(figures, backends).map { figure, backend in
+                    let percent = peakAll(backend).map { String(format: " %3.0f%%", 100 * figure / $0) } ?? ""
                     return (String(format: "%.1f", figure) + percent).leftPadded(17)
                 }
                 print(shape.label.padding(toLength: 38, withPad: " ", startingAt: 0) + cells.joined())
@@ -113,6 +128,7 @@ struct BenchGEMM: ParsableCommand {
     private func label(_ backend: any GEMMBackend) -> String {
         if backend is BLASBackend { return "blas" }
         if let own = backend as? SIMDGEMM { return own.isa == .swift ? "swift" : own.isa.rawValue }
+        if let bf16 = backend as? BF16GEMM { return bf16.kernel == .amx ? "bf16-amx" : "bf16-avx512" }
         return backend.name
     }
 

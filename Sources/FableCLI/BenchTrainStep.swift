@@ -35,6 +35,11 @@ struct BenchTrainStep: ParsableCommand {
     @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
     var threads: Int = Parallel.threadCount
 
+    @Option(help: ArgumentHelp(
+        "The matrix products' precision: fp32, or bf16 (bf16 inputs, fp32 accumulation; needs AVX512_BF16).",
+        valueName: "fp32|bf16"))
+    var precision: String = "fp32"
+
     @Flag(help: "Also time sampling, forward, backward, clipping and the optimizer separately.")
     var breakdown = false
 
@@ -50,10 +55,16 @@ struct BenchTrainStep: ParsableCommand {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+        guard let chosen = MatmulPrecision(rawValue: precision) else {
+            throw ValidationError("--precision: expected fp32 or bf16, got '\(precision)'")
+        }
+        if let reason = chosen.unavailableReason { throw ValidationError("--precision bf16: \(reason)") }
         guard !sizes.isEmpty, sizes.allSatisfy({ $0 > 0 }) else {
             throw ValidationError("--batch-sizes: expected positive integers separated by commas, got '\(batchSizes)'")
         }
     }
+
+    var matmulPrecision: MatmulPrecision { MatmulPrecision(rawValue: precision) ?? .fp32 }
 
     var sizes: [Int] { batchSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
@@ -64,7 +75,8 @@ struct BenchTrainStep: ParsableCommand {
         let data = try Self.randomTokens(vocab: modelConfig.vocabSize, count: max(100_000, 4 * modelConfig.contextLength))
         if !json {
             print("fable bench train-step: \(selection.0) (d_model \(modelConfig.dModel), \(modelConfig.numLayers) layers, "
-                + "context \(modelConfig.contextLength), vocab \(modelConfig.vocabSize)); \(threads) threads; GEMM \(GEMM.backend.name)")
+                + "context \(modelConfig.contextLength), vocab \(modelConfig.vocabSize)); \(threads) threads; GEMM "
+                + (matmulPrecision == .bf16 ? BF16GEMM().name : GEMM.backend.name))
             print("batch   tokens/s   step ms" + (breakdown ? "   sample  forward  backward  clip  adamw (ms)" : ""))
         }
         for batchSize in sizes {
@@ -75,7 +87,8 @@ struct BenchTrainStep: ParsableCommand {
             var schedule = ScheduleConfig()
             schedule.kind = .constant
             let config = TrainingConfig(model: modelConfig, optimizer: optimizer, schedule: schedule, batchSize: batchSize,
-                                        steps: warmup + steps + 1_000, gradClip: 1.0, threads: threads)
+                                        steps: warmup + steps + 1_000, gradClip: 1.0, threads: threads,
+                                        precision: matmulPrecision)
             let trainer = try Trainer(config: config, train: data, val: nil)
             for _ in 0..<warmup { try trainer.trainStep() }
             var seconds: [Double] = []
@@ -174,8 +187,11 @@ struct BenchTrainStep: ParsableCommand {
             try time("sample") { try sampleBatch(trainer.trainData, into: &batch, rng: &rng) }
             store.zeroGradients()
             var loss: Tensor?
-            try time("forward") { loss = try model.loss(tokens: batch.inputs, targets: batch.targets, shape: [b, t]) }
-            time("backward") { loss!.backward() }
+            let precision = trainer.config.precision
+            try time("forward") {
+                loss = try precision.withProducts { try model.loss(tokens: batch.inputs, targets: batch.targets, shape: [b, t]) }
+            }
+            time("backward") { precision.withProducts { loss!.backward() } }
             time("clip") { GradientClipping.clip(store, maxNorm: 1.0) }
             time("adamw") { trainer.optimizer.step(learningRate: 1e-3) }
         }

@@ -18,6 +18,11 @@ struct Info: ParsableCommand {
         print("         chosen because \(selection.reason)")
         print("         (FABLE_GEMM=auto|fable|blas|swift|reference overrides, FABLE_BLAS=/path/to/lib picks the library)")
         if let note = Self.coreTypeNote(backend: selection.backend.name) { print("note:    \(note)") }
+        if let reason = MatmulPrecision.bf16.unavailableReason {
+            print("bf16:    unavailable: \(reason); training with precision=bf16 is refused")
+        } else {
+            print("bf16:    available (\(BF16GEMM().name): bf16 inputs, fp32 accumulation; --set precision=bf16)")
+        }
     }
 
     /// A hint when OPENBLAS_CORETYPE pins OpenBLAS to kernels older than the CPU's widest

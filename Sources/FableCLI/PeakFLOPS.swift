@@ -10,10 +10,15 @@ struct PeakFLOPS {
     /// GFLOP/s of `threads` threads running at once (summed).
     let gflopsAllThreads: Double
     let threads: Int
+    /// The vdpbf16ps peak (4 flops per lane) of `threads` threads at once; nil without
+    /// AVX512_BF16. The yardstick of the bf16 products.
+    var bf16GflopsAllThreads: Double?
+    /// The AMX tdpbf16ps peak of `threads` threads at once; nil without AMX-BF16.
+    var amxGflopsAllThreads: Double?
 
     /// Measures one thread, then `threads` at once, with the widest FMA set; nil on CPUs
     /// without FMA.
-    static func measure(threads: Int, seconds: Double = 0.3) -> PeakFLOPS? {
+    static func measure(threads: Int, seconds: Double = 0.3, bf16: Bool = false) -> PeakFLOPS? {
         guard let isa = KernelISA.supported.first(where: { $0 != .swift }),
               let single = isa.measurePeakGFLOPS(seconds: seconds)
         else { return nil }
@@ -26,13 +31,31 @@ struct PeakFLOPS {
             }
             all = results.slots.reduce(0, +)
         }
-        return PeakFLOPS(isa: isa, gflopsPerThread: single, gflopsAllThreads: all, threads: threads)
+        var peak = PeakFLOPS(isa: isa, gflopsPerThread: single, gflopsAllThreads: all, threads: threads)
+        if bf16 {
+            peak.bf16GflopsAllThreads = allThreads(threads) { KernelISA.measureBF16PeakGFLOPS(seconds: seconds) }
+            peak.amxGflopsAllThreads = allThreads(threads) { KernelISA.measureAMXPeakGFLOPS(seconds: seconds) }
+        }
+        return peak
+    }
+
+    /// The sum of `measure` run on `threads` threads at once; nil when it gives nil.
+    private static func allThreads(_ threads: Int, _ measure: @Sendable @escaping () -> Double?) -> Double? {
+        guard measure() != nil else { return nil }
+        let results = PerThreadResults(count: threads)
+        defer { results.slots.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: threads) { index in
+            results.slots[index] = measure() ?? 0
+        }
+        return results.slots.reduce(0, +)
     }
 
     /// "41.2 GFLOP/s per thread (avx512 FMA), 80.1 on 2 threads at once".
     var summary: String {
         let one = String(format: "%.1f", gflopsPerThread), all = String(format: "%.1f", gflopsAllThreads)
-        return "\(one) GFLOP/s per thread (\(isa.rawValue) FMA), \(all) on \(threads) thread(s) at once"
+        var bf16 = bf16GflopsAllThreads.map { String(format: "; bf16 vdpbf16ps %.1f", $0) } ?? ""
+        bf16 += amxGflopsAllThreads.map { String(format: ", AMX tdpbf16ps %.1f", $0) } ?? ""
+        return "\(one) GFLOP/s per thread (\(isa.rawValue) FMA), \(all) on \(threads) thread(s) at once" + bf16
     }
 }
 

@@ -180,6 +180,8 @@ struct Train: ParsableCommand {
         "keep_checkpoints", "log_interval", "threads", "tokenizer",
         // A different rank count changes the global batch; grad_accum_steps can restore it.
         "grad_accum_steps", "bucket_mb", "overlap_communication", "shard_optimizer",
+        // The products' precision changes the steps to come only.
+        "precision",
     ]
 
     private func resumeRun(_ directory: RunDirectory, sets: [ConfigOverride], communicator: Communicator) throws {

@@ -25,12 +25,15 @@ unsigned fable_cpu_features(void) {
     const int avx2 = (ebx >> 5) & 1;
     const int avx512f = (ebx >> 16) & 1, avx512dq = (ebx >> 17) & 1;
     const int avx512bw = (ebx >> 30) & 1, avx512vl = (ebx >> 31) & 1;
+    const int amxBF16 = (edx >> 22) & 1, amxTile = (edx >> 24) & 1;
     unsigned features = 0;
     if (avx2 && fma) features |= FABLE_CPU_AVX2_FMA;
     if ((features & FABLE_CPU_AVX2_FMA) && zmmSaved && avx512f && avx512dq && avx512bw && avx512vl) {
         features |= FABLE_CPU_AVX512;
         __cpuid_count(7, 1, eax, ebx, ecx, edx);
         if ((eax >> 5) & 1) features |= FABLE_CPU_AVX512_BF16;
+        // The OS must manage the tile configuration and data state (XCR0 bits 17 and 18).
+        if (amxBF16 && amxTile && (xcr0 & 0x60000) == 0x60000) features |= FABLE_CPU_AMX_BF16;
     }
     return features;
 }

@@ -1,3 +1,4 @@
+import FableTensor
 import Foundation
 
 // Decoding rules shared by the configuration types (ModelConfig here, the training config in
@@ -65,3 +66,7 @@ extension KeyedDecodingContainer {
             codingPath: codingPath + [key], debugDescription: "expected a whole number from -2^53 to 2^53\(found)"))
     }
 }
+
+/// The training config's `precision` key (`"fp32"` or `"bf16"`) decodes like the other
+/// word choices.
+extension MatmulPrecision: ConfigChoice {}

@@ -72,6 +72,7 @@ public enum KernelISA: String, Sendable, CaseIterable, Comparable {
         if cpuFeatures & UInt32(FABLE_CPU_AVX2_FMA) != 0 { names.append("avx2+fma") }
         if cpuFeatures & UInt32(FABLE_CPU_AVX512) != 0 { names.append("avx512f/bw/vl/dq") }
         if hasBF16 { names.append("avx512_bf16") }
+        if cpuFeatures & UInt32(FABLE_CPU_AMX_BF16) != 0 { names.append("amx_bf16") }
         #if arch(arm64)
         names.append("neon")
         #endif
@@ -93,9 +94,29 @@ extension KernelISA {
         case .avx512: bits = UInt32(FABLE_CPU_AVX512)
         }
         guard isSupported else { return nil }
-        // Timed by the thread's CPU clock (other processes sharing the core do not count),
-        // growing the round count until a run takes an eighth of the budget; the best run
-        // is kept (interruptions only ever slow a run down).
+        return Self.bestThroughput(seconds: seconds) { fable_fma_peak(bits, $0) }
+    }
+
+    /// Measured vdpbf16ps throughput of one thread on zmm registers, in GFLOP/s (4 flops per
+    /// fp32 lane: two products, two sums; twice the fp32 FMA rate per instruction), timed
+    /// over about `seconds`. Nil without AVX512_BF16. The bf16 products' yardstick.
+    public static func measureBF16PeakGFLOPS(seconds: Double = 0.2) -> Double? {
+        guard hasBF16, KernelISA.avx512.isSupported else { return nil }
+        return bestThroughput(seconds: seconds) { fable_bf16_dot_peak($0) }
+    }
+
+    /// Measured AMX tdpbf16ps throughput of one thread on tile registers, in GFLOP/s (2 flops
+    /// per multiply-add), timed over about `seconds`. Nil without AMX-BF16 (or the OS's grant).
+    public static func measureAMXPeakGFLOPS(seconds: Double = 0.2) -> Double? {
+        guard BF16GEMM.Kernel.amx.isSupported else { return nil }
+        return bestThroughput(seconds: seconds) { fable_amx_peak($0 / 16) }
+    }
+
+    /// The best flops / thread-CPU-second of `run(iterations)` (which returns its flops),
+    /// timed by the thread's CPU clock (other processes sharing the core do not count),
+    /// growing the round count until a run takes an eighth of the budget; the best run is
+    /// kept (interruptions only ever slow a run down).
+    private static func bestThroughput(seconds: Double, _ run: (Int) -> Double) -> Double {
         func threadSeconds() -> Double {
             var t = timespec()
             clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
@@ -106,7 +127,7 @@ extension KernelISA {
         let deadline = DispatchTime.now().uptimeNanoseconds + UInt64(seconds * 1e9)
         while DispatchTime.now().uptimeNanoseconds < deadline {
             let start = threadSeconds()
-            let flops = fable_fma_peak(bits, iterations)
+            let flops = run(iterations)
             let elapsed = Swift.max(threadSeconds() - start, 1e-9)
             best = Swift.max(best, flops / elapsed / 1e9)
             if elapsed < seconds / 8 { iterations *= 2 }

@@ -84,8 +84,23 @@ public struct SIMDGEMM: GEMMBackend {
             isa: isa, layout: layout, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 
-        // Split the longer side (in tiles) into bands; each band is a multiple of a tile.
-        let tileRows = layout.tileRows, tileColumns = layout.tileColumns
+        SIMDGEMM.forEachBand(m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns,
+                             threads: threads) { rows, columns in
+            problem.compute(rows: rows, columns: columns)
+        }
+    }
+
+    /// Splits C (m x n) into bands of whole tiles for up to `threads` threads and calls
+    /// `band(rows, columns)` for each, on the calling thread when one band suffices.
+    ///
+    /// The longer side (in tiles) is split, unless C is tall enough for every thread to get
+    /// several row tiles; a band gets at least ``minimumWorkPerThread`` multiply-adds. The
+    /// rule depends only on the shape and the thread count (shared by the fp32 and bf16
+    /// kernels, whose results therefore do not depend on how the bands fall).
+    static func forEachBand(
+        m: Int, n: Int, k: Int, tileRows: Int, tileColumns: Int, threads: Int,
+        _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
+    ) {
         let rowTiles = (m + tileRows - 1) / tileRows
         let columnTiles = (n + tileColumns - 1) / tileColumns
         let splitRows = rowTiles >= columnTiles || rowTiles >= 8 * max(1, threads)
@@ -94,15 +109,15 @@ public struct SIMDGEMM: GEMMBackend {
         let minimumUnits = max(1, Self.minimumWorkPerThread / max(1, workPerUnit))
         let chunks = max(1, min(threads, units / minimumUnits))
 
-        let band = { (range: Range<Int>) in
+        func band(_ range: Range<Int>) {
             if splitRows {
                 let start = range.lowerBound * tileRows
                 let end = min(m, range.upperBound * tileRows)
-                problem.compute(rows: start..<end, columns: 0..<n)
+                body(start..<end, 0..<n)
             } else {
                 let start = range.lowerBound * tileColumns
                 let end = min(n, range.upperBound * tileColumns)
-                problem.compute(rows: 0..<m, columns: start..<end)
+                body(0..<m, start..<end)
             }
         }
         if chunks == 1 {
@@ -112,6 +127,24 @@ public struct SIMDGEMM: GEMMBackend {
         } else {
             Parallel.concurrentPerform(iterations: chunks) { chunk in
                 band(Parallel.chunkRange(chunk, of: chunks, count: units))
+            }
+        }
+    }
+
+    /// Merges the valid `rows` x `columns` corner of a whole tile computed into `scratch`
+    /// (rows `scratchStride` apart, alpha applied, beta 0) into C, with the same rounding as
+    /// the kernels' own beta update.
+    @inline(__always)
+    static func mergeEdgeTile(
+        _ scratch: UnsafePointer<Float>, scratchStride: Int, into tile: UnsafeMutablePointer<Float>, ldc: Int,
+        rows: Int, columns: Int, beta: Float
+    ) {
+        for r in 0..<rows {
+            let source = scratch + r * scratchStride, target = tile + r * ldc
+            if beta == 0 {
+                for j in 0..<columns { target[j] = source[j] }
+            } else {
+                for j in 0..<columns { target[j] = source[j] + beta * target[j] }
             }
         }
     }
@@ -204,14 +237,8 @@ extension SIMDGEMM {
                         // with zeros), then the valid part is merged into C with the same
                         // rounding as the kernel's own beta update.
                         kernel(depth: depth, a: panel, b: sliver, c: scratch, ldc: nr, alpha: alpha, beta: 0)
-                        for r in 0..<rows {
-                            let source = scratch + r * nr, target = tile + r * ldc
-                            if beta == 0 {
-                                for j in 0..<columns { target[j] = source[j] }
-                            } else {
-                                for j in 0..<columns { target[j] = source[j] + beta * target[j] }
-                            }
-                        }
+                        SIMDGEMM.mergeEdgeTile(
+                            scratch, scratchStride: nr, into: tile, ldc: ldc, rows: rows, columns: columns, beta: beta)
                     }
                     i += mr
                 }

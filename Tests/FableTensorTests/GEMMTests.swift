@@ -39,8 +39,11 @@ struct GEMMCase: CustomStringConvertible, Sendable {
 
     /// Runs `backend` and the reference on the same seeded inputs; returns the worst error
     /// relative to `|alpha| Σ|a||b| + |beta c|` (the scale rounding errors grow with) and
-    /// whether C's padding stayed untouched.
-    func check(_ backend: any GEMMBackend, threads: Int) -> (error: Float, paddingIntact: Bool) {
+    /// whether C's padding stayed untouched. The reference and the scale see the inputs
+    /// through `rounding` (the bf16 kernel's rounding of its inputs); the backend sees them as they are.
+    func check(
+        _ backend: any GEMMBackend, threads: Int, rounding: (Float) -> Float = { $0 }
+    ) -> (error: Float, paddingIntact: Bool) {
         let (aRows, aColumns) = transposeA ? (k, m) : (m, k)
         let (bRows, bColumns) = transposeB ? (n, k) : (k, n)
         let lda = max(1, aColumns + padding), ldb = max(1, bColumns + padding), ldc = n + padding
@@ -51,9 +54,10 @@ struct GEMMCase: CustomStringConvertible, Sendable {
         var c0 = random(m * ldc)
         for i in 0..<m { for j in n..<ldc { c0[i * ldc + j] = sentinel } }
         var expected = c0, actual = c0
+        let roundedA = a.map(rounding), roundedB = b.map(rounding)
         ReferenceGEMM().sgemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &expected, ldc: ldc, threads: 1)
+            a: roundedA, lda: lda, b: roundedB, ldb: ldb, beta: beta, c: &expected, ldc: ldc, threads: 1)
         backend.sgemm(
             transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
             a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: &actual, ldc: ldc, threads: threads)
@@ -65,8 +69,8 @@ struct GEMMCase: CustomStringConvertible, Sendable {
                 if j >= n { intact = intact && actual[index] == sentinel; continue }
                 var scale = abs(beta * c0[index])
                 for p in 0..<k {
-                    let x = transposeA ? a[p * lda + i] : a[i * lda + p]
-                    let y = transposeB ? b[j * ldb + p] : b[p * ldb + j]
+                    let x = transposeA ? roundedA[p * lda + i] : roundedA[i * lda + p]
+                    let y = transposeB ? roundedB[j * ldb + p] : roundedB[p * ldb + j]
                     scale += abs(alpha * x * y)
                 }
                 let error = abs(actual[index] - expected[index]) / max(scale, 1e-30)

@@ -20,6 +20,9 @@ enum {
     FABLE_CPU_AVX512 = 1 << 1,
     /// AVX512_BF16 (vdpbf16ps).
     FABLE_CPU_AVX512_BF16 = 1 << 2,
+    /// AMX-TILE and AMX-BF16 (tdpbf16ps), with the OS supporting tile state (XCR0);
+    /// fable_amx_enable() must still succeed before the first use.
+    FABLE_CPU_AMX_BF16 = 1 << 3,
 };
 
 /// The instruction sets this CPU and OS support (a mask of FABLE_CPU_* bits).
@@ -41,12 +44,74 @@ void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, f
 void fable_sgemm_avx2_6x16(ptrdiff_t depth, const float *a, const float *b, float *c,
                            ptrdiff_t ldc, float alpha, float beta);
 
+// MARK: - bf16 matrix products (AVX512_BF16; sbgemm_avx512.c)
+//
+// Packed bf16 operands are 32-bit words, each a pair of bf16 values of two consecutive steps
+// of the shared dimension (low half: the even step), as vdpbf16ps reads them; an odd depth
+// is padded with a zero step, so a block of `depth` steps holds (depth + 1) / 2 pairs.
+// Rounding from fp32 is to nearest, ties to even; subnormals are kept, NaN stays NaN.
+
+/// y[i] = x[i] rounded to bf16 (bit patterns). Needs AVX-512 F/BW only.
+void fable_bf16_round_avx512(const float *x, unsigned short *y, ptrdiff_t n);
+
+/// Packs rows 0..<rows and steps 0..<depth of op(A) (a points at op(A)[0][0]; op(A)[i][p] is
+/// a[p * lda + i] when transposed, else a[i * lda + p]) into panels of 12 rows: panel r
+/// holds, for each pair of steps, 12 words (rows past `rows` are zero).
+/// Writes ceil(rows / 12) * 12 * ((depth + 1) / 2) words. Needs AVX-512 F/BW only.
+void fable_bf16_pack_a12(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t rows, ptrdiff_t depth,
+                         unsigned *packed);
+
+/// Packs steps 0..<depth and columns 0..<columns of op(B) (op(B)[p][j] is b[j * ldb + p]
+/// when transposed, else b[p * ldb + j]) into slivers of 32 columns: for each pair of steps,
+/// 32 words. Writes ceil(columns / 32) * 32 * ((depth + 1) / 2) words.
+void fable_bf16_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
+                         unsigned *packed);
+
+/// C[0..<12, 0..<32] = alpha * (A panel x B sliver) + beta * C over `pairs` packed pairs of
+/// steps, with vdpbf16ps (fp32 accumulation; the same alpha/beta rounding as the SGEMM
+/// kernels). Needs AVX512_BF16.
+void fable_sbgemm_avx512_12x32(ptrdiff_t pairs, const unsigned *a, const unsigned *b, float *c,
+                               ptrdiff_t ldc, float alpha, float beta);
+
+// MARK: - bf16 matrix products on AMX tiles (sbgemm_amx.c)
+
+/// Asks the OS for the AMX tile state (Linux: arch_prctl ARCH_REQ_XCOMP_PERM, once per
+/// process); returns 1 when AMX may be used.
+int fable_amx_enable(void);
+
+/// Packs rows 0..<rows and steps 0..<depth of op(A) (as fable_bf16_pack_a12) row-major in
+/// pairs for AMX tiles: row r of panel s (32 rows each) is `pairs` words at
+/// packed + (s * 32 + r) * pairs; `pairs` is a multiple of 16 at least (depth + 1) / 2, and
+/// padding rows and pairs are zero. Writes ceil(rows / 32) * 32 * pairs words.
+void fable_amx_pack_a32(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t rows, ptrdiff_t depth,
+                        ptrdiff_t pairs, unsigned *packed);
+
+/// fable_bf16_pack_b32 with every sliver holding `pairs` pairs (a multiple of 16, at least
+/// (depth + 1) / 2; the extra pairs are zero). Writes ceil(columns / 32) * 32 * pairs words.
+void fable_amx_pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth, ptrdiff_t columns,
+                        ptrdiff_t pairs, unsigned *packed);
+
+/// C[0..<rows, 0..<columns] = alpha * (packed A x packed B) + beta * C over `pairs` pairs,
+/// 32 x 32 blocks at a time with tdpbf16ps. Needs AMX-BF16 and fable_amx_enable().
+void fable_sbgemm_amx_block(ptrdiff_t pairs, const unsigned *a, ptrdiff_t rows, const unsigned *b,
+                            ptrdiff_t columns, float *c, ptrdiff_t ldc, float alpha, float beta);
+
 // MARK: - Peak throughput
 
 /// Runs `iterations` rounds of independent fused multiply-adds on registers with the widest
 /// vectors of `features` (FABLE_CPU_AVX512 or FABLE_CPU_AVX2_FMA) and returns the number of
 /// floating-point operations done (2 per lane per FMA); time it to get the FMA peak.
 double fable_fma_peak(unsigned features, long iterations);
+
+/// Runs `iterations` rounds of independent vdpbf16ps on zmm registers and returns the
+/// floating-point operations done (4 per lane: two products and two sums); time it to get
+/// the bf16 dot-product peak. Needs AVX512_BF16.
+double fable_bf16_dot_peak(long iterations);
+
+/// Runs `iterations` rounds of four independent tdpbf16ps on tile registers and returns the
+/// floating-point operations done (2 per multiply-add, 16 x 16 x 32 per instruction); time it
+/// to get the AMX bf16 peak. Needs AMX-BF16 and fable_amx_enable().
+double fable_amx_peak(long iterations);
 
 // MARK: - Elementwise kernels (AVX-512 and AVX2; n may be any length)
 

@@ -1,4 +1,5 @@
 import FableModel
+import FableTensor
 import Foundation
 
 /// Everything that decides a training run: the model, the optimizer and its schedule, the
@@ -16,7 +17,8 @@ import Foundation
 ///  "optimizer": {"kind": "adamw", "lr": 0.001, "betas": [0.9, 0.95], "weight_decay": 0.1},
 ///  "schedule": {"kind": "cosine", "warmup_steps": 200, "min_lr_ratio": 0.1},
 ///  "batch_size": 32, "steps": 5000, "eval_interval": 500, "eval_batches": 10,
-///  "checkpoint_interval": 1000, "log_interval": 10, "grad_clip": 1.0, "seed": 0}
+///  "checkpoint_interval": 1000, "log_interval": 10, "grad_clip": 1.0, "seed": 0,
+///  "precision": "fp32"}
 /// ```
 ///
 /// The run's length is `steps`, or `max_tokens` (a token budget) turned into steps of
@@ -87,6 +89,12 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var divergenceLoss: Double?
     /// Steps whose mean training loss ``divergenceLoss`` is compared with.
     public static let divergenceWindow = 10
+    /// `precision`: the matrix products' inputs, `fp32` (default) or `bf16` (mixed precision:
+    /// every product of forward, backward and evaluation takes bf16-rounded inputs and
+    /// accumulates in fp32; weights, gradients, optimizer state, norms, softmax, the loss and
+    /// checkpoints stay fp32). `bf16` needs a CPU with AVX512_BF16 (`fable info` says) and is
+    /// refused elsewhere.
+    public var precision: MatmulPrecision
 
     /// A configuration with the given model and default settings for everything else.
     public init(
@@ -96,7 +104,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         checkpointInterval: Int = 1000, keepCheckpoints: Int = 3, logInterval: Int = 10,
         gradClip: Double = 1.0, seed: Int = 0, threads: Int? = nil, tokenizer: String? = nil,
         gradAccumSteps: Int = 1, bucketMB: Double = 8, overlapCommunication: Bool = true,
-        shardOptimizer: Bool = false, divergenceLoss: Double? = nil
+        shardOptimizer: Bool = false, divergenceLoss: Double? = nil, precision: MatmulPrecision = .fp32
     ) {
         self.model = model
         self.optimizer = optimizer
@@ -119,6 +127,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         self.overlapCommunication = overlapCommunication
         self.shardOptimizer = shardOptimizer
         self.divergenceLoss = divergenceLoss
+        self.precision = precision
     }
 
     // MARK: - Derived values
@@ -183,6 +192,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case overlapCommunication = "overlap_communication"
         case shardOptimizer = "shard_optimizer"
         case divergenceLoss = "divergence_loss"
+        case precision
     }
 
     public init(from decoder: Decoder) throws {
@@ -211,6 +221,8 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         overlapCommunication = try c.decodeIfPresent(Bool.self, forKey: .overlapCommunication) ?? d.overlapCommunication
         shardOptimizer = try c.decodeIfPresent(Bool.self, forKey: .shardOptimizer) ?? d.shardOptimizer
         divergenceLoss = try c.decodeIfPresent(Double.self, forKey: .divergenceLoss)
+        // Runs from before the key existed were fp32.
+        precision = try c.decodeIfPresent(MatmulPrecision.self, forKey: .precision) ?? d.precision
     }
 
     /// Writes every key; absent optional values are written as `null` so config.json lists
@@ -238,6 +250,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         try c.encode(overlapCommunication, forKey: .overlapCommunication)
         try c.encode(shardOptimizer, forKey: .shardOptimizer)
         try c.encode(divergenceLoss, forKey: .divergenceLoss)
+        try c.encode(precision.rawValue, forKey: .precision)
     }
 
     /// The configuration as pretty, key-sorted JSON with every key (config.json).
@@ -303,8 +316,19 @@ extension TrainingConfig {
                         "a positive number of nats, or null for no limit")
         }
         if let threads { try require(threads >= 1, "threads", threads, "a positive integer, or null for every core") }
+        try checkPrecision(unavailableReason: precision.unavailableReason)
         try checkSizeLimits()
         _ = try makeSchedule()
+    }
+
+    /// Refuses a `precision` this machine cannot run, naming the key and the missing CPU
+    /// feature (`unavailableReason` is ``MatmulPrecision/unavailableReason`` of this CPU).
+    func checkPrecision(unavailableReason: String?) throws(TrainingConfigError) {
+        if let reason = unavailableReason {
+            throw .invalidValue(key: "precision", value: "\"\(precision.rawValue)\"",
+                                expected: "a precision this machine runs: \(reason); use \"fp32\" "
+                                    + "(--set precision=fp32)")
+        }
     }
 
     /// Checks the configuration against the token files it will train and evaluate on:

@@ -38,8 +38,11 @@ extension Trainer {
         try withNoGrad {
             for index in stride(from: communicator.rank, to: batches.count, by: communicator.size) {
                 let batch = try batches.batch(at: index)
-                let loss = try model.loss(tokens: batch.inputs, targets: batch.targets,
-                                          shape: [batch.batchSize, batch.contextLength])
+                // Evaluated at the training precision, as the model is trained.
+                let loss = try config.precision.withProducts {
+                    try model.loss(tokens: batch.inputs, targets: batch.targets,
+                                   shape: [batch.batchSize, batch.contextLength])
+                }
                 weighted += Double(loss.item()) * Double(batch.inputs.count)
                 tokens += batch.inputs.count
             }

@@ -176,19 +176,25 @@ public final class Trainer {
         var lossSum = 0.0
         for micro in 0..<microBatches {
             try sampleRankSlice()
-            let lossTensor = try model.loss(tokens: batch.inputs, targets: batch.targets,
-                                            shape: [batch.batchSize, batch.contextLength])
+            // `precision` applies to the products of forward and backward; the optimizer,
+            // clipping and everything outside these two calls stay fp32.
+            let lossTensor = try config.precision.withProducts {
+                try model.loss(tokens: batch.inputs, targets: batch.targets,
+                               shape: [batch.batchSize, batch.contextLength])
+            }
             let loss = Double(lossTensor.item())
             lossSum += loss
             // One process stops before backward; ranks first agree on the loss below.
             guard loss.isFinite || communicator.isDistributed else {
                 throw TrainerError.diverged(step: attempted, reason: "the training loss is \(Trainer.describe(loss))")
             }
-            if let gradientBuckets, micro == microBatches - 1 {
-                gradientBuckets.begin()
-                lossTensor.backward(observer: gradientBuckets.observe)
-            } else {
-                lossTensor.backward()
+            config.precision.withProducts {
+                if let gradientBuckets, micro == microBatches - 1 {
+                    gradientBuckets.begin()
+                    lossTensor.backward(observer: gradientBuckets.observe)
+                } else {
+                    lossTensor.backward()
+                }
             }
         }
         let loss = try averageOverRanks(lossSum: lossSum)

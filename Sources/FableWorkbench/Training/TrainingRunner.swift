@@ -51,6 +51,10 @@ package enum TrainingRunner {
             + "\(HumanFormat.count(Double(steps * config.tokensPerStep(ranks: ranks)))) tokens; "
             + "\(optimizerName) lr \(HumanFormat.compact(o.lr)), \(schedule); \(Parallel.threadCount) threads"
             + (ranks > 1 ? " per rank" : ""))
+        if config.precision == .bf16, BF16GEMM.isSupported {
+            lines.append("precision: bf16 matrix products (\(BF16GEMM().name), fp32 accumulation); "
+                + "weights, optimizer and loss fp32")
+        }
         if ranks > 1 {
             lines.append("ranks:  \(communicator.summary); gradients summed in \(HumanFormat.compact(config.bucketMB)) MB buckets"
                 + (config.overlapCommunication && !config.shardOptimizer ? " during backward" : " after backward"))
