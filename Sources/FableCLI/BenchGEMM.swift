@@ -27,8 +27,8 @@ struct BenchGEMM: ParsableCommand {
     @Option(help: "Backends to time: blas, fable (the own kernels for every instruction set, beside BLAS when one loads), swift (the portable Swift kernel), bf16 (the bf16-input kernel, needs AVX512_BF16) or all (BLAS is skipped with a note if none loads, bf16 where the CPU lacks it).")
     var backend: BackendOption = .all
 
-    @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Option(name: .customLong("repeat"), help: "Timed runs per shape and backend, after one warm-up.")
     var repeats: Int = 5
@@ -46,7 +46,6 @@ struct BenchGEMM: ParsableCommand {
     var json = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
         guard rows >= 1 else { throw ValidationError("--rows must be at least 1, got \(rows)") }
         let count = GEMMBenchShape.trainingShapes(rows: rows).count
@@ -56,7 +55,7 @@ struct BenchGEMM: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.threadCount = threads
+        try threading.apply()
         var backends: [any GEMMBackend] = []
         if backend != .swift && backend != .bf16 {
             switch BLASLibrary.load() {

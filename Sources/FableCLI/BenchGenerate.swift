@@ -36,8 +36,8 @@ struct BenchGenerate: ParsableCommand {
     @Option(name: .customLong("repeat"), help: ArgumentHelp("Timed runs per case, after one warm-up.", valueName: "n"))
     var repeats: Int = 3
 
-    @Option(help: ArgumentHelp("Worker threads (default: FABLE_THREADS, else every core).", valueName: "n"))
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
     var clock: BenchClock = .wall
@@ -52,7 +52,6 @@ struct BenchGenerate: ParsableCommand {
     var batchSizes: [Int] { batches.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
         guard promptTokens >= 1 else { throw ValidationError("--prompt-tokens must be at least 1, got \(promptTokens)") }
         guard newTokens >= 1 else { throw ValidationError("--new-tokens must be at least 1, got \(newTokens)") }
@@ -66,7 +65,7 @@ struct BenchGenerate: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.threadCount = threads
+        try threading.apply()
         try TransformerLM.withMatrixVectorRowLimit(matrixVectorRows) { try measure() }
     }
 

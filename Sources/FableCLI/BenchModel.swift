@@ -34,8 +34,8 @@ struct BenchModel: ParsableCommand {
     @Option(help: "Untimed warm-up steps before the timed ones.")
     var warmup: Int = 1
 
-    @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Option(help: "wall: elapsed time; cpu: this process's CPU time divided by --threads (steadier on a busy machine; counts spinning threads as busy).")
     var clock: BenchClock = .wall
@@ -50,12 +50,11 @@ struct BenchModel: ParsableCommand {
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if let t = contextLength, t < 1 { throw ValidationError("--context-length must be at least 1, got \(t)") }
     }
 
     func run() throws {
-        Parallel.threadCount = threads
+        try threading.apply()
         let (name, config) = try model.resolve(defaultPreset: "tinystories-17m")
         let t = contextLength ?? config.contextLength
         guard t <= config.contextLength else {

@@ -16,8 +16,8 @@ struct BenchOps: ParsableCommand {
             """
     )
 
-    @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Option(name: .customLong("repeat"), help: "Timed runs per op, after one warm-up.")
     var repeats: Int = 10
@@ -56,7 +56,6 @@ struct BenchOps: ParsableCommand {
     static let allOps = ["rmsnorm", "swiglu_gate", "swiglu_ffn", "attention", "cross_entropy"]
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
         for (name, value) in [("--batch", batch), ("--context", context), ("--d-model", dModel),
                               ("--heads", heads), ("--d-ff", dFF), ("--vocab", vocab)] where value < 1 {
@@ -78,7 +77,7 @@ struct BenchOps: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.threadCount = threads
+        try threading.apply()
         var rng = RandomGenerator(seed: 0)
         let rows = batch * context
         if !json {

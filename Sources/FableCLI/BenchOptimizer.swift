@@ -21,8 +21,8 @@ struct BenchOptimizer: ParsableCommand {
             """
     )
 
-    @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Option(name: .customLong("repeat"), help: "Timed runs per case, after one warm-up.")
     var repeats: Int = 20
@@ -57,7 +57,6 @@ struct BenchOptimizer: ParsableCommand {
     static let allCases = ["adamw", "muon", "sgd", "clip", "batch"]
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
         for (name, value) in [("--vocab", vocab), ("--d-model", dModel), ("--layers", layers), ("--d-ff", dFF),
                               ("--context", context)] where value < 1 {
@@ -99,7 +98,7 @@ struct BenchOptimizer: ParsableCommand {
     }
 
     func run() throws {
-        Parallel.threadCount = threads
+        try threading.apply()
         let store = ParameterStore(layout: layout)
         var rng = RandomGenerator(seed: 0)
         for i in 0..<store.count {

@@ -32,8 +32,8 @@ struct BenchTrainStep: ParsableCommand {
     @Option(help: "Untimed warm-up steps per batch size.")
     var warmup: Int = 1
 
-    @Option(help: "Worker threads (default: FABLE_THREADS, else every core).")
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Option(help: ArgumentHelp(
         "The matrix products' precision: fp32, or bf16 (bf16 inputs, fp32 accumulation; needs AVX512_BF16).",
@@ -52,7 +52,6 @@ struct BenchTrainStep: ParsableCommand {
     var overhead = false
 
     func validate() throws {
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1, got \(threads)") }
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
         guard let chosen = MatmulPrecision(rawValue: precision) else {
@@ -69,7 +68,7 @@ struct BenchTrainStep: ParsableCommand {
     var sizes: [Int] { batchSizes.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func run() throws {
-        Parallel.threadCount = threads
+        try threading.apply()
         let selection = model.isEmpty ? ("tinystories-17m", try ModelConfig.preset(named: "tinystories-17m")) : try model.resolve()
         let modelConfig = selection.1
         let data = try Self.randomTokens(vocab: modelConfig.vocabSize, count: max(100_000, 4 * modelConfig.contextLength))

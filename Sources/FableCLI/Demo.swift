@@ -52,8 +52,7 @@ struct Demo: ParsableCommand {
     @Option(help: ArgumentHelp("Seed of the corpus, the weights, the batch order and the stories.", valueName: "s"))
     var seed: Int = 0
 
-    @Option(help: ArgumentHelp("Worker threads. (default: FABLE_THREADS or every core)", valueName: "n"))
-    var threads: Int?
+    @OptionGroup var threading: ThreadsOption
 
     func validate() throws {
         if !(minutes.isFinite && minutes >= 0.1 && minutes <= 24 * 60) {
@@ -62,15 +61,13 @@ struct Demo: ParsableCommand {
         if seed < 0 || seed > TrainingConfig.maxSeed {
             throw ValidationError("--seed must be between 0 and 2^53, got \(seed)")
         }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if out.isEmpty { throw ValidationError("--out must name a folder") }
     }
 
     func run() throws {
-        let threadCount = threads ?? Parallel.defaultThreadCount()
-        Parallel.threadCount = threadCount
+        try threading.apply()
         let pipeline = DemoPipeline(
-            minutes: minutes, corpus: corpus, out: out, seed: seed, threads: threadCount)
+            minutes: minutes, corpus: corpus, out: out, seed: seed, threads: threading.threads)
         let outcome = try pipeline.run()
         if outcome == .interrupted { throw ExitCode(130) }
     }

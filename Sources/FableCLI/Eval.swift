@@ -23,17 +23,10 @@ struct Eval: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A checkpoint from `fable train`, or a weights-only .safetensors file.", valueName: "file"))
-    var checkpoint: String
-
-    @OptionGroup(title: "Model shape (for weights files that do not record it)")
-    var model: ModelSelection
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: ArgumentHelp("The held-out file: UTF-8 text, or token ids (.npy, raw .bin with --dtype).", valueName: "file"))
     var input: String
-
-    @Option(help: ArgumentHelp("The tokenizer folder; default: the one the checkpoint names.", valueName: "dir"))
-    var tokenizer: String?
 
     @Option(help: ArgumentHelp("Element type of a raw .bin token file.", valueName: "type"))
     var dtype: TokenDataset.Element?
@@ -49,8 +42,8 @@ struct Eval: ParsableCommand {
         "Predict at most this many tokens (default: the whole file).", valueName: "n"))
     var maxTokens: Int?
 
-    @Option(help: ArgumentHelp("Worker threads (default: FABLE_THREADS, else every core).", valueName: "n"))
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     @Flag(help: "Print the result as one JSON object on standard output instead of a sentence.")
     var json = false
@@ -62,24 +55,18 @@ struct Eval: ParsableCommand {
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1, got \(batchSize)") }
         if let contextLength, contextLength < 1 { throw ValidationError("--context-length must be at least 1, got \(contextLength)") }
         if let maxTokens, maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     func run() throws {
-        _ = try Parallel.environmentThreadCount()
-        try Parallel.checkThreadOption(threads)
-        try Parallel.ensureThreadsCanStart(threads)
-        Parallel.threadCount = threads
-        try requirePath(checkpoint, option: "--checkpoint")
-        let loaded = try ModelFile.load(
-            from: URL(fileURLWithPath: checkpoint), config: model.isEmpty ? nil : model.resolve().config)
+        try threading.apply()
+        let loaded = try source.loadModel()
         let kind = HeldOutEvaluator.InputKind(path: input, dtype: dtype)
         let tok: Tokenizer?
         do {
-            tok = try CheckpointTokenizer.load(explicit: tokenizer, reference: loaded.tokenizerReference, checkpoint: checkpoint)
+            tok = try source.loadTokenizer(for: loaded)
         } catch {
             // Token files evaluate without a tokenizer; only bits per byte needs one.
-            guard kind != .text, tokenizer == nil else { throw error }
+            guard kind != .text, source.tokenizer == nil else { throw error }
             printWarning("\(error); reporting no bits per byte")
             tok = nil
         }
@@ -100,7 +87,7 @@ struct Eval: ParsableCommand {
         display?.finish()
         let seconds = Date().timeIntervalSince(start)
         if json {
-            print(try Self.json(result, checkpoint: checkpoint, input: input, seconds: seconds))
+            print(try Self.json(result, checkpoint: source.checkpoint, input: input, seconds: seconds))
         } else {
             print(Self.sentence(result, seconds: seconds))
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FableInterchange
+import FableWorkbench
 import Foundation
 
 /// `fable export`: a trained model as a Hugging Face transformers folder or a llama.cpp GGUF file.
@@ -23,14 +24,7 @@ struct Export: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case hf, gguf }
 
-    @Option(help: ArgumentHelp("A checkpoint from `fable train`, or a weights-only .safetensors file.", valueName: "file"))
-    var checkpoint: String
-
-    @OptionGroup(title: "Model shape (for weights files that do not record it)")
-    var model: ModelSelection
-
-    @Option(help: ArgumentHelp("The tokenizer folder; default: the one the checkpoint names.", valueName: "dir"))
-    var tokenizer: String?
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: ArgumentHelp("hf (a transformers folder) or gguf (a llama.cpp file).", valueName: "format"))
     var format: Format
@@ -53,21 +47,22 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let dtype = ExportDType(rawValue: self.dtype) ?? .f32
-        let source = try ExportSource.load(
-            checkpoint: URL(fileURLWithPath: checkpoint), tokenizer: tokenizer.map { URL(fileURLWithPath: $0) },
-            config: model.isEmpty ? nil : model.resolve().config)
+        try requirePath(source.checkpoint, option: "--checkpoint")
+        let exported = try ExportSource.load(
+            checkpoint: URL(fileURLWithPath: source.checkpoint), tokenizer: source.tokenizer.map { URL(fileURLWithPath: $0) },
+            config: source.modelConfig())
         let outURL = URL(fileURLWithPath: out)
         let started = Date()
         switch format {
         case .hf:
-            try HuggingFaceExport.write(source.model, tokenizer: source.tokenizer, to: outURL, dtype: dtype, overwrite: overwrite)
+            try HuggingFaceExport.write(exported.model, tokenizer: exported.tokenizer, to: outURL, dtype: dtype, overwrite: overwrite)
         case .gguf:
             let name = self.name ?? outURL.deletingPathExtension().lastPathComponent
-            try GGUFExport.write(source.model, tokenizer: source.tokenizer, to: outURL, dtype: dtype, name: name, overwrite: overwrite)
+            try GGUFExport.write(exported.model, tokenizer: exported.tokenizer, to: outURL, dtype: dtype, name: name, overwrite: overwrite)
         }
-        let config = source.model.config
+        let config = exported.model.config
         print("exported \(config.numLayers) layers, d_model \(config.dModel), vocab \(config.vocabSize), context \(config.contextLength) "
-            + "(\(dtype.rawValue)) with tokenizer \(source.tokenizerURL.path) -> \(out) "
+            + "(\(dtype.rawValue)) with tokenizer \(exported.tokenizerURL.path) -> \(out) "
             + "(\(String(format: "%.2f", Date().timeIntervalSince(started))) s)")
     }
 }

@@ -25,16 +25,7 @@ struct Generate: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A checkpoint from `fable train`, or a weights-only .safetensors file.", valueName: "file"))
-    var checkpoint: String
-
-    @OptionGroup(title: "Model shape (for weights files that do not record it)")
-    var model: ModelSelection
-
-    @Option(help: ArgumentHelp(
-        "The tokenizer folder (vocab.json, merges.txt, special_tokens.txt); default: the one the checkpoint names.",
-        valueName: "dir"))
-    var tokenizer: String?
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: ArgumentHelp("The text to continue; '-' reads it from stdin (one trailing newline dropped); empty starts from <|endoftext|>.",
                                valueName: "text"))
@@ -75,8 +66,8 @@ struct Generate: ParsableCommand {
     @Flag(help: "Print timing (prompt and tokens per second) to stderr at the end.")
     var stats = false
 
-    @Option(help: ArgumentHelp("Worker threads (default: FABLE_THREADS, else every core).", valueName: "n"))
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     func validate() throws {
         if maxTokens < 0 { throw ValidationError("--max-tokens must be 0 or more, got \(maxTokens)") }
@@ -84,23 +75,17 @@ struct Generate: ParsableCommand {
         if !(topP > 0 && topP <= 1) { throw ValidationError("--top-p must be in (0, 1], got \(topP)") }
         if topK < 0 { throw ValidationError("--top-k must be 0 (off) or more, got \(topK)") }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if ContextOverflow(rawValue: contextOverflow) == nil {
             throw ValidationError("--context-overflow must be slide or stop, got '\(contextOverflow)'")
         }
     }
 
     func run() throws {
-        _ = try Parallel.environmentThreadCount()
-        try Parallel.checkThreadOption(threads)
-        try Parallel.ensureThreadsCanStart(threads)
-        Parallel.threadCount = threads
-        try requirePath(checkpoint, option: "--checkpoint")
-        let loaded = try ModelFile.load(
-            from: URL(fileURLWithPath: checkpoint), config: model.isEmpty ? nil : model.resolve().config)
+        try threading.apply()
+        let loaded = try source.loadModel()
         let lm = loaded.model
         try Self.checkMemory(samples: samples, config: lm.config)
-        let tok = try loadTokenizer(reference: loaded.tokenizerReference)
+        let tok = try source.loadTokenizer(for: loaded)
         let config = lm.config
         var sampling = SamplingOptions(temperature: temperature, topK: topK > 0 ? topK : nil, topP: topP)
         if tok.vocabularySize > config.vocabSize {
@@ -211,11 +196,6 @@ struct Generate: ParsableCommand {
         var text = String(decoding: data, as: UTF8.self)
         if text.hasSuffix("\r\n") { text.removeLast(2) } else if text.hasSuffix("\n") { text.removeLast() }
         return text
-    }
-
-    /// The tokenizer from --tokenizer, else the one the checkpoint names.
-    func loadTokenizer(reference: String?) throws -> Tokenizer {
-        try CheckpointTokenizer.load(explicit: tokenizer, reference: reference, checkpoint: checkpoint)
     }
 
     // MARK: - Output

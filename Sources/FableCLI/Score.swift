@@ -19,14 +19,7 @@ struct Score: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A checkpoint from `fable train`, or a weights-only .safetensors file.", valueName: "file"))
-    var checkpoint: String
-
-    @OptionGroup(title: "Model shape (for weights files that do not record it)")
-    var model: ModelSelection
-
-    @Option(help: ArgumentHelp("The tokenizer folder; default: the one the checkpoint names.", valueName: "dir"))
-    var tokenizer: String?
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: ArgumentHelp("The text file to score.", valueName: "file"))
     var text: String
@@ -42,10 +35,9 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
-        let checkpointURL = URL(fileURLWithPath: checkpoint)
-        let loaded = try ModelFile.load(from: checkpointURL, config: model.isEmpty ? nil : model.resolve().config)
+        let loaded = try source.loadModel()
         let lm = loaded.model
-        let tok = try CheckpointTokenizer.load(explicit: tokenizer, reference: loaded.tokenizerReference, checkpoint: checkpoint)
+        let tok = try source.loadTokenizer(for: loaded)
         let content: String
         do { content = try String(contentsOfFile: text, encoding: .utf8) } catch {
             throw CommandFailure("--text \(text): cannot read it as UTF-8 (\(error.localizedDescription))")
@@ -64,7 +56,7 @@ struct Score: ParsableCommand {
         let loss = total / Double(ids.count - 1)
         print("scored \(ids.count) tokens: loss \(String(format: "%.4f", loss)) nats/token, perplexity \(String(format: "%.2f", exp(loss)))")
         if let logitsOut {
-            var writer = SafeTensorsWriter(metadata: ["checkpoint": checkpoint, "text": text])
+            var writer = SafeTensorsWriter(metadata: ["checkpoint": source.checkpoint, "text": text])
             try writer.add("tokens", shape: [ids.count], integers: ids.map { Int64($0) }, as: .i64)
             try writer.add("logits", shape: [ids.count, vocab], floats: logits)
             try writer.write(to: URL(fileURLWithPath: logitsOut))

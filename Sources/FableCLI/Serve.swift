@@ -24,16 +24,7 @@ struct Serve: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("A checkpoint from `fable train`, or a weights-only .safetensors file.", valueName: "file"))
-    var checkpoint: String
-
-    @OptionGroup(title: "Model shape (for weights files that do not record it)")
-    var model: ModelSelection
-
-    @Option(help: ArgumentHelp(
-        "The tokenizer folder (vocab.json, merges.txt, special_tokens.txt); default: the one the checkpoint names.",
-        valueName: "dir"))
-    var tokenizer: String?
+    @OptionGroup var source: CheckpointOptions
 
     @Option(help: ArgumentHelp("The address to listen on (0.0.0.0 for every interface).", valueName: "address"))
     var host: String = "127.0.0.1"
@@ -66,21 +57,19 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("shutdown-grace"), help: ArgumentHelp("Seconds running generations may go on after Ctrl-C/SIGTERM.", valueName: "s"))
     var shutdownGrace: Double = 10
 
-    @Option(help: ArgumentHelp("Worker threads (default: FABLE_THREADS, else every core).", valueName: "n"))
-    var threads: Int = Parallel.threadCount
+    @OptionGroup var threading: ThreadsOption
+    var threads: Int { threading.threads }
 
     func validate() throws {
         if prefillChunk < 0 { throw ValidationError("--prefill-chunk must be 0 (whole prompts) or more, got \(prefillChunk)") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
         if !(shutdownGrace.isFinite && shutdownGrace >= 0) { throw ValidationError("--shutdown-grace must be 0 or more, got \(shutdownGrace)") }
     }
 
     func run() throws {
-        Parallel.threadCount = threads
-        let loaded = try ModelFile.load(
-            from: URL(fileURLWithPath: checkpoint), config: model.isEmpty ? nil : model.resolve().config)
-        let tok = try CheckpointTokenizer.load(explicit: tokenizer, reference: loaded.tokenizerReference, checkpoint: checkpoint)
-        let name = modelName ?? URL(fileURLWithPath: checkpoint).deletingPathExtension().lastPathComponent
+        try threading.apply()
+        let loaded = try source.loadModel()
+        let tok = try source.loadTokenizer(for: loaded)
+        let name = modelName ?? URL(fileURLWithPath: source.checkpoint).deletingPathExtension().lastPathComponent
         let served = try ServedModel(name: name, config: loaded.model.config, tokenizer: tok)
         let configuration = ServerConfiguration(
             host: host, port: port, slots: slots, queueLimit: queue, maxBodyBytes: maxBody,

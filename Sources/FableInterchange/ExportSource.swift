@@ -33,11 +33,9 @@ public struct ExportSource {
         guard let reference else {
             throw InterchangeError.tokenizer(path: checkpoint.path, reason: "the file names no tokenizer; give --tokenizer DIR")
         }
-        let candidates = [
-            checkpoint.deletingLastPathComponent().appendingPathComponent(reference),
-            URL(fileURLWithPath: reference),
-        ]
-        for url in candidates where FileManager.default.fileExists(atPath: url.path) { return url }
-        throw InterchangeError.tokenizer(path: reference, reason: "named by \(checkpoint.path) but not found; give --tokenizer DIR")
+        guard let folder = ModelFile.tokenizerFolder(reference: reference, checkpoint: checkpoint) else {
+            throw InterchangeError.tokenizer(path: reference, reason: "named by \(checkpoint.path) but not a folder here; give --tokenizer DIR")
+        }
+        return folder
     }
 }

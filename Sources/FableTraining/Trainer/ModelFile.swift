@@ -1,3 +1,4 @@
+import FableFormats
 import FableModel
 import FableTensor
 import Foundation
@@ -61,20 +62,36 @@ public enum ModelFile {
     /// model's keys, else its `model` member (a config object or a preset's name, as in
     /// `fable train`'s TrainingConfig).
     public static func modelConfig(fromRunConfig data: Data, source: String) throws -> ModelConfig {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let object = (try? JSONParser.parse(data))?.objectValue else {
             throw ModelConfigError.invalidJSON(path: source, reason: "not a JSON object")
         }
         if object["vocab_size"] == nil, let model = object["model"] {
-            if let preset = model as? String {
+            if let preset = model.stringValue {
                 do { return try ModelConfig.preset(named: preset) } catch { throw ModelConfigError.inFile(path: source, error) }
             }
-            guard JSONSerialization.isValidJSONObject(model),
-                  let nested = try? JSONSerialization.data(withJSONObject: model) else {
+            guard case .object = model else {
                 throw ModelConfigError.invalidJSON(path: source, reason: "key model is not an object")
             }
-            return try ModelConfig.decode(nested, source: source + " (key model)")
+            var writer = JSONWriter()
+            try writer.value(model)
+            return try ModelConfig.decode(Data(writer.takeBytes()), source: source + " (key model)")
         }
         return try ModelConfig.decode(data, source: source)
+    }
+
+    /// The tokenizer folder a checkpoint names (``Loaded/tokenizerReference``): the
+    /// reference as given (absolute, or relative to the working directory), else relative
+    /// to the checkpoint's folder (a run folder keeps `../tokenizer` beside `checkpoints/`).
+    /// Nil when neither is a folder.
+    public static func tokenizerFolder(reference: String, checkpoint: URL) -> URL? {
+        let candidates = [
+            URL(fileURLWithPath: reference),
+            checkpoint.deletingLastPathComponent().appendingPathComponent(reference),
+        ]
+        return candidates.first { url in
+            var isDirectory: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import FableTokenizer
+import FableTraining
 import Foundation
 
 /// Finds the tokenizer that goes with a checkpoint: the folder given explicitly
@@ -19,12 +20,10 @@ package enum CheckpointTokenizer {
             return try Tokenizer.load(from: url)
         }
         guard let reference else { throw CheckpointTokenizerError.noTokenizer(checkpoint: checkpoint, reference: nil) }
-        let candidates = [
-            URL(fileURLWithPath: reference),
-            URL(fileURLWithPath: checkpoint).deletingLastPathComponent().appendingPathComponent(reference),
-        ]
-        for url in candidates where directoryExists(url) { return try Tokenizer.load(from: url) }
-        throw CheckpointTokenizerError.noTokenizer(checkpoint: checkpoint, reference: reference)
+        guard let folder = ModelFile.tokenizerFolder(reference: reference, checkpoint: URL(fileURLWithPath: checkpoint)) else {
+            throw CheckpointTokenizerError.noTokenizer(checkpoint: checkpoint, reference: reference)
+        }
+        return try Tokenizer.load(from: folder)
     }
 
     private static func directoryExists(_ url: URL) -> Bool {

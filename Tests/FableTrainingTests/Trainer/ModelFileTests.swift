@@ -64,4 +64,41 @@ struct ModelFileTests {
         let preset = try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": \"tiny\", \"steps\": 5}".utf8), source: "run")
         #expect(preset == (try ModelConfig.preset(named: "tiny")))
     }
+
+    @Test("the tokenizer a checkpoint names: as given first, then beside the checkpoint; only folders count")
+    func tokenizerFolder() throws {
+        let root = temporaryFile("model-file-tokenizer-\(UUID().uuidString)")
+        let run = root.appendingPathComponent("run")
+        let checkpoints = run.appendingPathComponent("checkpoints")
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
+        let name = "tokenizer-\(UUID().uuidString)"  // unique, so no folder of that name is in the working directory's parent
+        try FileManager.default.createDirectory(at: run.appendingPathComponent(name), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let checkpoint = checkpoints.appendingPathComponent("step_000010.safetensors")
+
+        // Relative to the checkpoint's folder: the run folder keeps ../tokenizer.
+        #expect(ModelFile.tokenizerFolder(reference: "../\(name)", checkpoint: checkpoint)?.standardizedFileURL.path
+                == run.appendingPathComponent(name).path)
+        // An absolute reference is taken as given.
+        let elsewhere = root.appendingPathComponent("tok")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        #expect(ModelFile.tokenizerFolder(reference: elsewhere.path, checkpoint: checkpoint)?.path == elsewhere.path)
+        // A file of that name is not a tokenizer folder; a missing one gives nil.
+        try Data().write(to: checkpoints.appendingPathComponent("vocab"))
+        #expect(ModelFile.tokenizerFolder(reference: "vocab", checkpoint: checkpoint) == nil)
+        #expect(ModelFile.tokenizerFolder(reference: "no-such-folder-\(UUID().uuidString)", checkpoint: checkpoint) == nil)
+    }
+
+    @Test("a run config's model object goes through the strict JSON reader")
+    func runConfigModelObject() throws {
+        let modelJSON = String(decoding: Self.config.jsonData(), as: UTF8.self)
+        let nested = try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": \(modelJSON), \"lr\": 1e-3}".utf8), source: "run")
+        #expect(nested == Self.config)
+        #expect(throws: ModelConfigError.self) {
+            try ModelFile.modelConfig(fromRunConfig: Data("{\"model\": {}, ".utf8), source: "run")
+        }
+        #expect(throws: ModelConfigError.self) {
+            try ModelFile.modelConfig(fromRunConfig: Data("[1, 2]".utf8), source: "run")
+        }
+    }
 }
