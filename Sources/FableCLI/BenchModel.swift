@@ -1,4 +1,5 @@
 import ArgumentParser
+import FableFormats
 import FableModel
 import FableTensor
 import FableTraining
@@ -101,19 +102,23 @@ struct BenchModel: ParsableCommand {
         }
 
         if json {
-            var object: [String: Any] = [
-                "model": name, "batch_size": batchSize, "context_length": t, "threads": threads,
-                "gemm": GEMM.backend.name, "steps": steps, "clock": clock.rawValue, "parameters": lm.parameters.count,
-                "step_seconds_median": median, "step_seconds": times,
-                "tokens_per_second": tokensPerStep / median, "loss": Double(lastLoss),
-                "adamw_step_seconds_median": stepMedian, "adamw_step_tokens_per_second": tokensPerStep / stepMedian,
+            var object: JSONObject = [
+                "model": .string(name), "batch_size": .number(.integer(Int64(batchSize))),
+                "context_length": .number(.integer(Int64(t))), "threads": .number(.integer(Int64(threads))),
+                "gemm": .string(GEMM.backend.name), "steps": .number(.integer(Int64(steps))), "clock": .string(clock.rawValue),
+                "parameters": .number(.integer(Int64(lm.parameters.count))),
+                "step_seconds_median": .number(.double(median)), "step_seconds": .array(times.map { .number(.double($0)) }),
+                "tokens_per_second": .number(.double(tokensPerStep / median)), "loss": .number(.double(Double(lastLoss))),
+                "adamw_step_seconds_median": .number(.double(stepMedian)),
+                "adamw_step_tokens_per_second": .number(.double(tokensPerStep / stepMedian)),
             ]
             if let forwardMedian {
-                object["forward_seconds_median"] = forwardMedian
-                object["forward_tokens_per_second"] = tokensPerStep / forwardMedian
+                _ = object.appendIfAbsent("forward_seconds_median", .number(.double(forwardMedian)))
+                _ = object.appendIfAbsent("forward_tokens_per_second", .number(.double(tokensPerStep / forwardMedian)))
             }
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            var writer = JSONWriter()
+            try writer.value(.object(object))
+            print(writer.text)
         } else {
             print("\(name): \(Figures.grouped(lm.parameters.count)) parameters, batch \(batchSize) × \(t) tokens, "
                 + "\(threads) thread\(threads == 1 ? "" : "s"), \(clock.rawValue) clock, gemm \(GEMM.backend.name)")
