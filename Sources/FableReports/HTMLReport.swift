@@ -176,7 +176,7 @@ public struct HTMLReport {
             notes.append("Highlighted columns are the settings that differ between runs.")
         }
         if runs.contains(where: \.diverged) {
-            notes.append("Diverged runs: a non-finite loss, a <code>diverged</code> event in the log, or a final training loss over \(HumanFormat.compact(RunSummary.defaultDivergenceFactor))× the first one.")
+            notes.append("Diverged runs: a non-finite loss, a <code>diverged</code> event in the log, or a training loss over \(HumanFormat.compact(RunSummary.defaultDivergenceFactor))× the first one at the end or for three logged values in a row.")
         }
         out += "<p class=\"note\">\(notes.joined(separator: " "))</p>\n</section>\n"
         return out

@@ -74,7 +74,8 @@ public struct RunSummary: Sendable {
     /// The lowest finite training loss, and its step.
     public let bestTrainLoss: (loss: Double, step: Int)?
     /// Set when the run diverged: an explicit `diverged` event, a non-finite loss, or a
-    /// final training loss far above where it started.
+    /// training loss far above where it started, at the end or for three logged values in
+    /// a row (a blow-up the learning-rate schedule later recovered from).
     public let divergence: Divergence?
 
     /// The training loss counts as exploded when its final value exceeds its first one by
@@ -192,10 +193,30 @@ public struct RunSummary: Sendable {
         // The mean of the last few values, so one noisy batch does not decide.
         let tail = train.suffix(3)
         let finalLoss = tail.map(\.loss).reduce(0, +) / Double(tail.count)
-        guard finalLoss > first.loss * factor else { return nil }
-        let firstBad = train.first { $0.loss > first.loss * factor }
-        return Divergence(step: firstBad?.step,
-                          reason: "train loss rose from \(HumanFormat.fixed(first.loss, decimals: 2)) to \(HumanFormat.fixed(finalLoss, decimals: 2))")
+        let limit = first.loss * factor
+        if finalLoss > limit {
+            let firstBad = train.first { $0.loss > limit }
+            return Divergence(step: firstBad?.step,
+                              reason: "train loss rose from \(HumanFormat.fixed(first.loss, decimals: 2)) to \(HumanFormat.fixed(finalLoss, decimals: 2))")
+        }
+        // A blow-up the schedule recovered from (the rate decayed below the unstable range)
+        // still diverged: three logged values in a row whose median is over the limit, so a
+        // single noisy batch does not count.
+        guard train.count >= 3 else { return nil }
+        var peak: (step: Int, loss: Double)?
+        var start: Int?
+        for i in 0...(train.count - 3) {
+            let window = train[i..<(i + 3)]
+            let median = window.map(\.loss).sorted()[1]
+            guard median > limit else { continue }
+            if start == nil { start = window.first { $0.loss > limit }?.step }
+            if let top = window.max(by: { $0.loss < $1.loss }), top.loss > (peak?.loss ?? -.infinity) { peak = top }
+        }
+        guard let start, let peak else { return nil }
+        return Divergence(step: start,
+                          reason: "train loss rose from \(HumanFormat.fixed(first.loss, decimals: 2)) to a peak of "
+                              + "\(HumanFormat.fixed(peak.loss, decimals: 2)) (step \(peak.step)), then came back to "
+                              + "\(HumanFormat.fixed(finalLoss, decimals: 2))")
     }
 
     // MARK: - Derived facts

@@ -74,6 +74,16 @@ struct RunSummaryTests {
             "{\"step\":\($0.offset),\"train_loss\":\($0.element)}"
         })
         #expect(try !RunSummary.load(spike).diverged)
+
+        // Blown up for several logs, then back down as the rate decayed (the lr = 1 run of
+        // the CS336 sweep): diverged, with the peak and where it ended.
+        let recovered = try folder.run("recovered", lines: [9.2, 7.1, 8.7, 23.2, 42, 30, 12, 7.5, 6.8, 6.7, 6.6].enumerated().map {
+            "{\"step\":\($0.offset * 10),\"train_loss\":\($0.element)}"
+        })
+        let run2 = try RunSummary.load(recovered)
+        #expect(run2.divergence?.step == 30)
+        #expect(run2.divergence?.reason == "train loss rose from 9.20 to a peak of 42.00 (step 40), then came back to 6.70")
+        #expect(run2.status == "diverged")
     }
 
     @Test("same-step lines merge; a resumed stretch replaces the steps it re-ran")
