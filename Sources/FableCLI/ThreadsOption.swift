@@ -3,7 +3,7 @@ import FableTensor
 
 /// `--threads N`: the worker threads a command computes with.
 struct ThreadsOption: ParsableArguments {
-    @Option(help: ArgumentHelp("Worker threads (default: FABLE_THREADS, else every core).", valueName: "n"))
+    @Option(help: ArgumentHelp("Worker threads: FABLE_THREADS if set, else one per core.", valueName: "n"))
     var threads: Int = Parallel.threadCount
 
     func validate() throws {
