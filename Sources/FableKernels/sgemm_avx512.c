@@ -1,12 +1,16 @@
 // The AVX-512 SGEMM microkernel: a 12 x 32 tile of C in 24 zmm accumulators. Each step of
 // the shared dimension loads two vectors of the B sliver and broadcasts 12 values of the A
 // panel, for 24 fused multiply-adds (the CPU's two FMA pipes, fed by its two load ports).
+// Both packed operands are prefetched a few steps ahead (with 512 steps per call the B sliver
+// is 64 KiB and streams from L2 like the A panel), and the C tile is prefetched for writing
+// when the call starts, so its cache misses overlap the multiply-adds instead of stalling
+// the stores at the end (measured: about 10% at the 17M model's training shapes).
 #include "FableKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define FABLE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx2")))
+#define FABLE_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,avx2,prfchw")))
 
 #define ROW_FMA(r)                                                  \
     {                                                               \
@@ -28,6 +32,10 @@
         _mm512_storeu_ps(row + 16, v1);                                       \
     }
 
+#define PREFETCH_ROW_FOR_WRITE(r)                                   \
+    __builtin_prefetch(c + (r) * ldc, 1, 3);                        \
+    __builtin_prefetch(c + (r) * ldc + 16, 1, 3);
+
 #define ZERO_ROW(r) __m512 c##r##0 = _mm512_setzero_ps(), c##r##1 = _mm512_setzero_ps();
 
 FABLE_AVX512
@@ -35,9 +43,17 @@ void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *restrict a, const fl
                               float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
     ZERO_ROW(0) ZERO_ROW(1) ZERO_ROW(2) ZERO_ROW(3) ZERO_ROW(4) ZERO_ROW(5)
     ZERO_ROW(6) ZERO_ROW(7) ZERO_ROW(8) ZERO_ROW(9) ZERO_ROW(10) ZERO_ROW(11)
+    PREFETCH_ROW_FOR_WRITE(0) PREFETCH_ROW_FOR_WRITE(1) PREFETCH_ROW_FOR_WRITE(2)
+    PREFETCH_ROW_FOR_WRITE(3) PREFETCH_ROW_FOR_WRITE(4) PREFETCH_ROW_FOR_WRITE(5)
+    PREFETCH_ROW_FOR_WRITE(6) PREFETCH_ROW_FOR_WRITE(7) PREFETCH_ROW_FOR_WRITE(8)
+    PREFETCH_ROW_FOR_WRITE(9) PREFETCH_ROW_FOR_WRITE(10) PREFETCH_ROW_FOR_WRITE(11)
     for (ptrdiff_t p = 0; p < depth; p++) {
         const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        _mm_prefetch((const char *)(b + 8 * 32), _MM_HINT_T0);
+        // A (in L2) 8 steps ahead; B 32 steps (4 KiB) ahead, far enough to hide L3's
+        // latency when the packed B block (512 x 2,048 floats) has outgrown L2.
+        _mm_prefetch((const char *)(a + 8 * 12), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 32 * 32), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 32 * 32 + 16), _MM_HINT_T0);
         ROW_FMA(0) ROW_FMA(1) ROW_FMA(2) ROW_FMA(3) ROW_FMA(4) ROW_FMA(5)
         ROW_FMA(6) ROW_FMA(7) ROW_FMA(8) ROW_FMA(9) ROW_FMA(10) ROW_FMA(11)
         a += 12;

@@ -166,12 +166,36 @@ public enum HyperparameterColumns {
         }
     }
 
+    /// False for a setting named after a choice the run did not make: `optimizer.muon_lr`
+    /// when the run's `optimizer.kind` is `adamw` and another run's is `muon`. A config that
+    /// lists every setting with its default would otherwise show a Muon rate for an AdamW run.
+    /// `choices` holds, per `kind` key, the values the runs chose.
+    static func applies(_ key: String, in config: [String: JSONValue], choices: [String: Set<String>]) -> Bool {
+        var path = key.split(separator: ".").map(String.init)
+        guard let last = path.popLast(), let prefix = last.split(separator: "_").first.map(String.init),
+              prefix != last else { return true }
+        let kindKey = (path + ["kind"]).joined(separator: ".")
+        guard let chosen = config[kindKey]?.stringValue, let options = choices[kindKey] else { return true }
+        return chosen == prefix || !options.contains(prefix)
+    }
+
     /// The hyperparameter columns for `runs`, in row order: known keys present in any run,
-    /// then other keys that vary, at most `limit` in all.
+    /// then other keys that vary, at most `limit` in all. A cell is empty where its setting
+    /// does not apply to the run (``applies(_:in:choices:)``).
     public static func select(for runs: [RunSummary], limit: Int = 16) -> [RunTable.Column] {
         var columns: [RunTable.Column] = []
         var used = Set<String>()
         let withConfig = runs.filter { !$0.config.isEmpty }
+        var choices: [String: Set<String>] = [:]
+        for run in withConfig {
+            for (key, value) in run.config where key == "kind" || key.hasSuffix(".kind") {
+                if let choice = value.stringValue { choices[key, default: []].insert(choice) }
+            }
+        }
+        func value(of key: String?, in run: RunSummary) -> JSONValue? {
+            guard let key, applies(key, in: run.config, choices: choices) else { return nil }
+            return run.config[key]
+        }
         func varies(_ values: [JSONValue?]) -> Bool {
             let present = values.compactMap { $0 }
             return Set(present.map(\.jsonText)).count > 1 || (present.count != values.count && !present.isEmpty)
@@ -179,7 +203,7 @@ public enum HyperparameterColumns {
         for (title, keys) in known {
             let resolved = runs.map { resolve(keys, in: $0.config) }
             guard resolved.contains(where: { $0 != nil }) else { continue }
-            let values = zip(runs, resolved).map { run, key in key.flatMap { run.config[$0] } }
+            let values = zip(runs, resolved).map { run, key in value(of: key, in: run) }
             let configured = values.enumerated().filter { !runs[$0.offset].config.isEmpty }.map(\.element)
             used.formUnion(resolved.compactMap { $0 })
             columns.append(RunTable.Column(title: title, isNumeric: values.allSatisfy { $0 == nil || $0?.metricValue != nil },
@@ -189,7 +213,7 @@ public enum HyperparameterColumns {
         if withConfig.count > 1 {
             let keys = Set(withConfig.flatMap(\.config.keys)).subtracting(used).sorted()
             for key in keys {
-                let values = runs.map { $0.config[key] }
+                let values = runs.map { value(of: key, in: $0) }
                 guard varies(values.enumerated().filter { !runs[$0.offset].config.isEmpty }.map(\.element)),
                       !isBookkeeping(key, values.compactMap { $0 }) else { continue }
                 let last = key.split(separator: ".").last.map(String.init) ?? key
