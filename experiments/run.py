@@ -211,8 +211,15 @@ def runs(spec, results):
             for setting in spec.get("set", []) + run.get("set", []):
                 command += ["--set", setting]
         log(f"{spec['name']}/{run['name']}: {' '.join(command)}")
+        # Timed like a step, so steps.jsonl holds each run's wall time and peak memory (the
+        # batch-size experiment needs the latter).
+        timing = os.path.join(WORK, "time.json")
+        os.makedirs(WORK, exist_ok=True)
+        wrapped = ["/usr/bin/time", "-o", timing, "-f", '{"wall_s": %e, "max_rss_kb": %M}'] + command
         with open(os.path.join(results, "runs.log"), "a") as out:
-            code = subprocess.call(command, stdout=out, stderr=out, cwd=ROOT)
+            code = subprocess.call(wrapped, stdout=out, stderr=out, cwd=ROOT)
+        cost = json.load(open(timing)) if os.path.exists(timing) else {}
+        record(results, run["name"], cost.get("wall_s"), cost.get("max_rss_kb"), code)
         if code not in (0,) and not run_finished(directory):
             sys.exit(f"{spec['name']}/{run['name']}: fable train failed (exit {code}); see {results}/runs.log")
 
