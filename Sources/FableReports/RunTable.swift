@@ -196,6 +196,11 @@ public enum HyperparameterColumns {
             guard let key, applies(key, in: run.config, choices: choices) else { return nil }
             return run.config[key]
         }
+        // The values a key's variation is judged by: those of configured runs it applies to
+        // (a Muon setting is not a difference between an AdamW run and a Muon run).
+        func judged(_ key: String) -> [JSONValue?] {
+            runs.filter { !$0.config.isEmpty && applies(key, in: $0.config, choices: choices) }.map { $0.config[key] }
+        }
         func varies(_ values: [JSONValue?]) -> Bool {
             let present = values.compactMap { $0 }
             return Set(present.map(\.jsonText)).count > 1 || (present.count != values.count && !present.isEmpty)
@@ -214,7 +219,7 @@ public enum HyperparameterColumns {
             let keys = Set(withConfig.flatMap(\.config.keys)).subtracting(used).sorted()
             for key in keys {
                 let values = runs.map { value(of: key, in: $0) }
-                guard varies(values.enumerated().filter { !runs[$0.offset].config.isEmpty }.map(\.element)),
+                guard varies(judged(key)),
                       !isBookkeeping(key, values.compactMap { $0 }) else { continue }
                 let last = key.split(separator: ".").last.map(String.init) ?? key
                 let title = RunSummary.plannedStepKeys.contains(last) ? "planned " + last.replacingOccurrences(of: "_", with: " ") : key

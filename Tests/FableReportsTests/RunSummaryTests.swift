@@ -175,12 +175,14 @@ struct RunTableTests {
         var runs: [RunSummary] = []
         for (name, kind, muonLR) in [("adamw", "adamw", 0.02), ("muon-a", "muon", 0.05), ("muon-b", "muon", 0.1)] {
             let dir = try folder.run(name, lines: ["{\"step\":1,\"train_loss\":3}"],
-                                     config: "{\"optimizer\":{\"kind\":\"\(kind)\",\"lr\":0.01,\"muon_lr\":\(muonLR),\"sgd_decay\":\"none\"}}")
+                                     config: "{\"optimizer\":{\"kind\":\"\(kind)\",\"lr\":0.01,\"muon_lr\":\(muonLR),\"muon_momentum\":0.95,\"sgd_decay\":\"none\"}}")
             runs.append(try RunSummary.load(dir))
         }
         let columns = HyperparameterColumns.select(for: runs)
         // The AdamW run's config lists Muon's default rate; it did not use it.
         #expect(columns.first { $0.title == "optimizer.muon_lr" }?.cells == ["—", "0.05", "0.1"])
+        // A setting the same in every run it applies to is not a column.
+        #expect(!columns.contains { $0.title == "optimizer.sgd_decay" || $0.title == "optimizer.muon_momentum" })
         // No run chose SGD, so its setting is an ordinary (constant) one.
         #expect(HyperparameterColumns.applies("optimizer.sgd_decay", in: runs[0].config, choices: ["optimizer.kind": ["adamw", "muon"]]))
         #expect(!HyperparameterColumns.applies("optimizer.muon_lr", in: runs[0].config, choices: ["optimizer.kind": ["adamw", "muon"]]))
