@@ -78,19 +78,27 @@ def run_step(spec, step, results):
         record(results, step["name"], time.time() - start, None, 0)
         return
     command = expand(step["cmd"])
-    timing = os.path.join(WORK, "time.json")
-    os.makedirs(WORK, exist_ok=True)
-    wrapped = ["/usr/bin/time", "-o", timing, "-f", '{"wall_s": %e, "max_rss_kb": %M}'] + command
     stdout_path = os.path.join(results, step["log"]) if "log" in step else None
     # The log is an output: it appears under its name only when the command succeeded.
     with open(stdout_path + ".partial" if stdout_path else os.devnull, "w") as out:
-        code = subprocess.call(wrapped, stdout=out, cwd=ROOT)
+        code = timed_call(command, results, step["name"], stdout=out)
     if stdout_path and code == 0:
         os.replace(stdout_path + ".partial", stdout_path)
-    cost = json.load(open(timing)) if os.path.exists(timing) else {}
-    record(results, step["name"], cost.get("wall_s"), cost.get("max_rss_kb"), code)
     if code != 0:
         sys.exit(f"{spec['name']}/{step['name']} failed (exit {code}): {' '.join(command)}")
+
+
+def timed_call(command, results, name, stdout, stderr=None):
+    """Runs `command` under /usr/bin/time and records its wall time and peak memory."""
+    timing = os.path.join(WORK, "time.json")
+    os.makedirs(WORK, exist_ok=True)
+    if os.path.exists(timing):
+        os.remove(timing)
+    wrapped = ["/usr/bin/time", "-o", timing, "-f", '{"wall_s": %e, "max_rss_kb": %M}'] + command
+    code = subprocess.call(wrapped, stdout=stdout, stderr=stderr, cwd=ROOT)
+    cost = json.load(open(timing)) if os.path.exists(timing) else {}
+    record(results, name, cost.get("wall_s"), cost.get("max_rss_kb"), code)
+    return code
 
 
 def record(results, name, wall, rss_kb, code):
@@ -213,13 +221,8 @@ def runs(spec, results):
         log(f"{spec['name']}/{run['name']}: {' '.join(command)}")
         # Timed like a step, so steps.jsonl holds each run's wall time and peak memory (the
         # batch-size experiment needs the latter).
-        timing = os.path.join(WORK, "time.json")
-        os.makedirs(WORK, exist_ok=True)
-        wrapped = ["/usr/bin/time", "-o", timing, "-f", '{"wall_s": %e, "max_rss_kb": %M}'] + command
         with open(os.path.join(results, "runs.log"), "a") as out:
-            code = subprocess.call(wrapped, stdout=out, stderr=out, cwd=ROOT)
-        cost = json.load(open(timing)) if os.path.exists(timing) else {}
-        record(results, run["name"], cost.get("wall_s"), cost.get("max_rss_kb"), code)
+            code = timed_call(command, results, run["name"], stdout=out, stderr=out)
         if code not in (0,) and not run_finished(directory):
             sys.exit(f"{spec['name']}/{run['name']}: fable train failed (exit {code}); see {results}/runs.log")
 
