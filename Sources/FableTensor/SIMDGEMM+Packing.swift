@@ -1,3 +1,5 @@
+import FableKernels
+
 // Packing copies a block of op(A) or op(B) into the order the microkernel reads it, so the
 // kernel's loads are sequential whatever the transposes and leading dimensions are. Edges
 // are padded with zeros, so the kernel always computes whole tiles.
@@ -31,27 +33,20 @@ extension SIMDGEMM {
                         for r in valid..<mr { storeBroadcast(0, target + r * width) }
                     }
                 }
-            } else if width == 1 && valid == mr {
-                // op(A)[i][p] = A[i][p], a full panel: write each step's mr values in turn,
-                // reading the panel's rows side by side (sequential stores, mr read streams).
-                let source = a + (row0 + panelStart) * lda + p0
-                for p in 0..<depth {
-                    let target = out + p * mr
-                    for r in 0..<mr { target[r] = source[r * lda + p] }
+            } else if width == 1 {
+                // op(A)[i][p] = A[i][p]: the panel's rows become columns (4 x 4 transposes in
+                // FableKernels), padding rows zeroed.
+                fable_pack_transpose(a + (row0 + panelStart) * lda + p0, lda, valid, depth, out, mr)
+                if valid < mr {
+                    for p in 0..<depth { (out + p * mr + valid).update(repeating: 0, count: mr - valid) }
                 }
             } else {
-                // op(A)[i][p] = A[i][p]: each row is read along its length.
+                // op(A)[i][p] = A[i][p], each value repeated: each row is read along its length.
                 for r in 0..<mr {
                     let target = out + r * width
                     if r < valid {
                         let source = a + (row0 + panelStart + r) * lda + p0
-                        if width == 1 {
-                            for p in 0..<depth { target[p * step] = source[p] }
-                        } else {
-                            for p in 0..<depth { storeBroadcast(source[p], target + p * step) }
-                        }
-                    } else if width == 1 {
-                        for p in 0..<depth { target[p * step] = 0 }
+                        for p in 0..<depth { storeBroadcast(source[p], target + p * step) }
                     } else {
                         for p in 0..<depth { storeBroadcast(0, target + p * step) }
                     }
@@ -81,14 +76,11 @@ extension SIMDGEMM {
         while sliverStart < columns {
             let valid = min(nr, columns - sliverStart)
             if transposed {
-                // op(B)[p][j] = B[j][p]: read each of the sliver's rows of B along its length.
-                for j in 0..<nr {
-                    if j < valid {
-                        let source = b + (col0 + sliverStart + j) * ldb + p0
-                        for p in 0..<depth { out[p * nr + j] = source[p] }
-                    } else {
-                        for p in 0..<depth { out[p * nr + j] = 0 }
-                    }
+                // op(B)[p][j] = B[j][p]: the sliver's rows of B become columns (4 x 4
+                // transposes in FableKernels), padding columns zeroed.
+                fable_pack_transpose(b + (col0 + sliverStart) * ldb + p0, ldb, valid, depth, out, nr)
+                if valid < nr {
+                    for p in 0..<depth { (out + p * nr + valid).update(repeating: 0, count: nr - valid) }
                 }
             } else {
                 let source = b + p0 * ldb + col0 + sliverStart

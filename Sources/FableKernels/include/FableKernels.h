@@ -1,7 +1,7 @@
 // FableKernels: the few loops that need instructions newer than baseline x86-64 (AVX2+FMA,
 // AVX-512), written with intrinsics and compiled per function for their instruction set, so
 // the target needs no compiler flags. Swift checks fable_cpu_features() once and calls only
-// the kernels the CPU has; everything else (packing, blocking, threads) stays in Swift.
+// the kernels the CPU has; everything else (blocking, threads, most packing) stays in Swift.
 // On other architectures every feature bit is 0 and the kernels are never called.
 #ifndef FABLE_KERNELS_H
 #define FABLE_KERNELS_H
@@ -35,6 +35,11 @@ unsigned fable_cpu_features(void);
 // floats per step. C rows are `ldc` floats apart; C is read only when beta != 0. The result
 // is alpha * sum (rounded), then + beta * C (rounded), the same operations as the Swift
 // driver's edge-tile merge, so full and edge tiles round alike.
+
+/// The transposing copy of SGEMM packing: packed[p * stride + r] = source[r * ld + p] for
+/// r < rows, p < depth (rows of a row-major matrix written as columns). Any architecture.
+void fable_pack_transpose(const float *source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t depth,
+                          float *packed, ptrdiff_t stride);
 
 /// AVX-512: a 12 x 32 tile (24 zmm accumulators).
 void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, float *c,
