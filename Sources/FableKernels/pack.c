@@ -4,15 +4,16 @@
 // and write them as columns. Done a value at a time this was a fifth of a training step's
 // time in packing (the attention's small products pack as much as they multiply); 4 x 4
 // SSE transposes move four values per load and store instead. SSE is baseline x86-64, so
-// this needs no target attribute or dispatch; other architectures use the scalar loop.
+// this needs no target attribute or dispatch; other architectures use the scalar loop. Rows
+// past the source's (a partial panel or sliver) are written as zeros, the packing's padding.
 #include "FableKernels.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
-void fable_pack_transpose(const float *restrict source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t depth,
-                          float *restrict packed, ptrdiff_t stride) {
+void fable_pack_transpose(const float *restrict source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t padded,
+                          ptrdiff_t depth, float *restrict packed, ptrdiff_t stride) {
     ptrdiff_t r = 0;
 #if defined(__x86_64__)
     for (; r + 4 <= rows; r += 4) {
@@ -37,5 +38,10 @@ void fable_pack_transpose(const float *restrict source, ptrdiff_t ld, ptrdiff_t 
     for (; r < rows; r++) {
         const float *s = source + r * ld;
         for (ptrdiff_t p = 0; p < depth; p++) packed[p * stride + r] = s[p];
+    }
+    if (rows < padded) {
+        for (ptrdiff_t p = 0; p < depth; p++) {
+            for (ptrdiff_t z = rows; z < padded; z++) packed[p * stride + z] = 0;
+        }
     }
 }

@@ -36,10 +36,7 @@ extension SIMDGEMM {
             } else if width == 1 {
                 // op(A)[i][p] = A[i][p]: the panel's rows become columns (4 x 4 transposes in
                 // FableKernels), padding rows zeroed.
-                fable_pack_transpose(a + (row0 + panelStart) * lda + p0, lda, valid, depth, out, mr)
-                if valid < mr {
-                    for p in 0..<depth { (out + p * mr + valid).update(repeating: 0, count: mr - valid) }
-                }
+                fable_pack_transpose(a + (row0 + panelStart) * lda + p0, lda, valid, mr, depth, out, mr)
             } else {
                 // op(A)[i][p] = A[i][p], each value repeated: each row is read along its length.
                 for r in 0..<mr {
@@ -78,10 +75,7 @@ extension SIMDGEMM {
             if transposed {
                 // op(B)[p][j] = B[j][p]: the sliver's rows of B become columns (4 x 4
                 // transposes in FableKernels), padding columns zeroed.
-                fable_pack_transpose(b + (col0 + sliverStart) * ldb + p0, ldb, valid, depth, out, nr)
-                if valid < nr {
-                    for p in 0..<depth { (out + p * nr + valid).update(repeating: 0, count: nr - valid) }
-                }
+                fable_pack_transpose(b + (col0 + sliverStart) * ldb + p0, ldb, valid, nr, depth, out, nr)
             } else {
                 let source = b + p0 * ldb + col0 + sliverStart
                 if valid == nr {

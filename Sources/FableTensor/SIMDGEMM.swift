@@ -8,10 +8,11 @@ import FableKernels
 /// slice of the shared dimension the block of op(B) is packed into slivers a tile wide,
 /// then row blocks of op(A) are packed into panels a tile high, and the register-tile
 /// microkernel multiplies each panel by each sliver. Packed A stays in the L2 cache and
-/// one sliver of B in L1 (or L2, streamed with prefetches) while the kernel runs. The microkernel depends on the
-/// instruction set (``KernelISA``): 12 x 32 with AVX-512 and 6 x 16 with AVX2+FMA (C
-/// intrinsics in `FableKernels`), 6 x 8 in portable Swift SIMD otherwise
-/// (`SIMDGEMM+Kernel.swift`); packing, blocking and threads are shared Swift code.
+/// one sliver of B in L1 (or in L2, streamed with prefetches) while the kernel runs. The
+/// microkernel depends on the instruction set (``KernelISA``): 12 x 32 with AVX-512 and
+/// 6 x 16 with AVX2+FMA (C intrinsics in `FableKernels`), 6 x 8 in portable Swift SIMD
+/// otherwise (`SIMDGEMM+Kernel.swift`); blocking and threads are shared Swift code, and so is
+/// packing apart from its rows-to-columns copy (`fable_pack_transpose`, C, any ISA).
 ///
 /// Threads split C into contiguous bands of rows (or of columns when C is short and wide)
 /// by a rule that depends only on the shape and thread count. Every element of C is

@@ -37,9 +37,10 @@ unsigned fable_cpu_features(void);
 // driver's edge-tile merge, so full and edge tiles round alike.
 
 /// The transposing copy of SGEMM packing: packed[p * stride + r] = source[r * ld + p] for
-/// r < rows, p < depth (rows of a row-major matrix written as columns). Any architecture.
-void fable_pack_transpose(const float *source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t depth,
-                          float *packed, ptrdiff_t stride);
+/// r < rows, p < depth (rows of a row-major matrix written as columns), and 0 for
+/// rows <= r < padded. Any architecture.
+void fable_pack_transpose(const float *source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t padded,
+                          ptrdiff_t depth, float *packed, ptrdiff_t stride);
 
 /// AVX-512: a 12 x 32 tile (24 zmm accumulators).
 void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, float *c,
