@@ -26,8 +26,12 @@ extension SIMDGEMM {
                     let source = a + (p0 + p) * lda + row0 + panelStart
                     let target = out + p * step
                     if width == 1 {
-                        for r in 0..<valid { target[r] = source[r] }
-                        for r in valid..<mr { target[r] = 0 }
+                        // Four at a time: a value at a time cost about a tenth of the
+                        // multiply in the n = 512 weight gradients.
+                        var r = 0
+                        while r + 4 <= valid { store4(load4(source + r), target + r); r += 4 }
+                        while r < valid { target[r] = source[r]; r += 1 }
+                        while r < mr { target[r] = 0; r += 1 }
                     } else {
                         for r in 0..<valid { storeBroadcast(source[r], target + r * width) }
                         for r in valid..<mr { storeBroadcast(0, target + r * width) }
