@@ -7,8 +7,9 @@ import FableKernels
 /// The classic blocked algorithm (Goto; BLIS): C is computed in column blocks; for each
 /// slice of the shared dimension the block of op(B) is packed into slivers a tile wide,
 /// then row blocks of op(A) are packed into panels a tile high, and the register-tile
-/// microkernel multiplies each panel by each sliver. Packed A stays in the L2 cache and
-/// one sliver of B in L1 (or in L2, streamed with prefetches) while the kernel runs. The
+/// microkernel multiplies each panel by each sliver. Whichever of a panel and a sliver fits
+/// L1 stays there while the other operand's block streams from L2 (`Layout.panelOuter`):
+/// with AVX-512 an A panel in L1 and the B block in L2, as BLIS does. The
 /// microkernel depends on the instruction set (``KernelISA``): 12 x 32 with AVX-512 and
 /// 6 x 16 with AVX2+FMA (C intrinsics in `FableKernels`), 6 x 8 in portable Swift SIMD
 /// otherwise (`SIMDGEMM+Kernel.swift`); blocking and threads are shared Swift code, and so is
