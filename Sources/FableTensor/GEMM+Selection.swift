@@ -64,12 +64,16 @@ extension GEMM {
 
     /// Whether Fable's own kernel at `isa` beats `library`, so that `auto` prefers it.
     ///
-    /// A measured rule rather than a per-run race (`fable bench gemm`, BENCHMARKS.md): at the
-    /// 17M model's training shapes the own AVX-512 kernel reached about 85-90% of OpenBLAS's
-    /// own AVX-512 (SkylakeX) kernels, but beat OpenBLAS pinned by `OPENBLAS_CORETYPE` to
-    /// narrower kernels (Haswell: AVX2) by far. So the own kernel wins exactly when the
-    /// library is OpenBLAS pinned to kernels narrower than `isa`; an unpinned or other BLAS
-    /// (MKL, Accelerate) wins over the own kernels, and every BLAS over the portable Swift one.
+    /// A measured rule rather than a per-run race (`fable bench gemm`, `fable bench
+    /// train-step`, BENCHMARKS.md): at the 17M model's large training products the own
+    /// AVX-512 kernel is level with OpenBLAS's own AVX-512 (SkylakeX) kernels (0.96-1.07),
+    /// but a whole training step at batch 8 still ran about 10% faster with OpenBLAS (its
+    /// unpacked small-matrix kernels suit attention's per-head products) while batch 32 ran
+    /// 4-6% faster with the own kernel; against OpenBLAS pinned by `OPENBLAS_CORETYPE` to
+    /// narrower kernels (Haswell: AVX2) the own kernel wins by far. So the own kernel wins
+    /// exactly when the library is OpenBLAS pinned to kernels narrower than `isa`; an
+    /// unpinned or other BLAS (MKL, Accelerate) is kept, and every BLAS wins over the portable
+    /// Swift kernel.
     public static func ownKernelIsFaster(
         isa: KernelISA, library: BLASLibrary, environment: [String: String]
     ) -> Bool {
