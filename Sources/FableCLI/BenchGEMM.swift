@@ -99,13 +99,17 @@ struct BenchGEMM: ParsableCommand {
         }
         var shapes = GEMMBenchShape.trainingShapes(rows: rows)
         if let shape { shapes = [shapes[shape - 1]] }
+        // Per backend, each product's GFLOP and GFLOP/s, for the time-weighted summary line.
+        var measured = [[(gflop: Double, gflops: Double)]](repeating: [], count: backends.count)
         for shape in shapes {
             let operands = GEMMBenchOperands(shape)
             defer { operands.deallocate() }
             var figures: [Double] = []
-            for backend in backends {
+            let gflop = 2 * Double(shape.m) * Double(shape.n) * Double(shape.k) / 1e9
+            for (index, backend) in backends.enumerated() {
                 let gflops = operands.measure(backend, threads: threads, repeats: repeats, clock: clock)
                 figures.append(gflops)
+                measured[index].append((gflop, gflops))
                 if json {
                     let yardstick = peakAll(backend)
                     let fraction = yardstick.map { rounded(gflops / $0) } ?? "null"
@@ -122,6 +126,29 @@ struct BenchGEMM: ParsableCommand {
                 print(shape.label.padding(toLength: 38, withPad: " ", startingAt: 0) + cells.joined())
             }
         }
+        if !json && shapes.count > 1 {
+            // All the products in turn, as a training step runs them: total FLOPs over total time.
+            let overall = measured.map(Self.timeWeighted)
+            let cells = zip(overall, backends).map { figure, backend in
+                let percent = peakAll(backend).map { String(format: " %3.0f%%", 100 * figure / $0) } ?? ""
+                return (String(format: "%.1f", figure) + percent).leftPadded(17)
+            }
+            print("all, time-weighted (FLOPs / time)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                  + cells.joined())
+            if let blas = backends.firstIndex(where: { $0 is BLASBackend }) {
+                let ratios = backends.indices.filter { $0 != blas }.map { index in
+                    "\(label(backends[index])) \(String(format: "%.3f", overall[index] / overall[blas]))"
+                }
+                print("each / blas, time-weighted: " + ratios.joined(separator: ", "))
+            }
+        }
+    }
+
+    /// The rate of running all `products` one after another: their total FLOPs over their
+    /// total time, so each product weighs by the time it takes (not a mean of rates).
+    static func timeWeighted(_ products: [(gflop: Double, gflops: Double)]) -> Double {
+        let seconds = products.reduce(0) { $0 + $1.gflop / $1.gflops }
+        return products.reduce(0) { $0 + $1.gflop } / seconds
     }
 
     private func label(_ backend: any GEMMBackend) -> String {
