@@ -41,7 +41,7 @@
 
 FABLE_AVX512
 void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *restrict a, const float *restrict b,
-                              float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+                              ptrdiff_t ldb, float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
     ZERO_ROW(0) ZERO_ROW(1) ZERO_ROW(2) ZERO_ROW(3) ZERO_ROW(4) ZERO_ROW(5)
     ZERO_ROW(6) ZERO_ROW(7) ZERO_ROW(8) ZERO_ROW(9) ZERO_ROW(10) ZERO_ROW(11)
     PREFETCH_ROW_FOR_WRITE(0) PREFETCH_ROW_FOR_WRITE(1) PREFETCH_ROW_FOR_WRITE(2)
@@ -53,12 +53,12 @@ void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *restrict a, const fl
         // A 8 steps ahead (for its first pass, from L2); B 32 steps (4 KiB) ahead, far
         // enough to hide L2's latency (and L3's where a caller's B block outgrows L2).
         _mm_prefetch((const char *)(a + 8 * 12), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 32 * 32), _MM_HINT_T0);
-        _mm_prefetch((const char *)(b + 32 * 32 + 16), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 32 * ldb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(b + 32 * ldb + 16), _MM_HINT_T0);
         ROW_FMA(0) ROW_FMA(1) ROW_FMA(2) ROW_FMA(3) ROW_FMA(4) ROW_FMA(5)
         ROW_FMA(6) ROW_FMA(7) ROW_FMA(8) ROW_FMA(9) ROW_FMA(10) ROW_FMA(11)
         a += 12;
-        b += 32;
+        b += ldb;
     }
     const __m512 scale = _mm512_set1_ps(alpha), keep = _mm512_set1_ps(beta);
     ROW_STORE(0) ROW_STORE(1) ROW_STORE(2) ROW_STORE(3) ROW_STORE(4) ROW_STORE(5)
@@ -67,8 +67,8 @@ void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *restrict a, const fl
 
 #else
 
-void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, float *c,
-                              ptrdiff_t ldc, float alpha, float beta) {
+void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, ptrdiff_t ldb,
+                              float *c, ptrdiff_t ldc, float alpha, float beta) {
     __builtin_trap();
 }
 

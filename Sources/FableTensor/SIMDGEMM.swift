@@ -195,6 +195,7 @@ extension SIMDGEMM {
             let packedB = packedA + floatsA
             let scratch = packedB + floatsB
 
+            let inPlace = readsBInPlace(columns: columns)
             var column0 = columns.lowerBound
             while column0 < columns.upperBound {
                 let width = min(blockColumns, columns.upperBound - column0)
@@ -203,9 +204,15 @@ extension SIMDGEMM {
                     let depth = min(blockDepth, k - p0)
                     // The first slice applies beta; later slices add to what it wrote.
                     let sliceBeta: Float = p0 == 0 ? beta : 1
-                    SIMDGEMM.packB(
-                        b, ldb: ldb, transposed: transposeB, tileColumns: nr,
-                        p0: p0, depth: depth, col0: column0, columns: width, into: packedB)
+                    let slivers: Slivers
+                    if inPlace {
+                        slivers = Slivers(start: b + p0 * ldb + column0, step: nr, stride: ldb)
+                    } else {
+                        SIMDGEMM.packB(
+                            b, ldb: ldb, transposed: transposeB, tileColumns: nr,
+                            p0: p0, depth: depth, col0: column0, columns: width, into: packedB)
+                        slivers = Slivers(start: packedB, step: depth * nr, stride: nr)
+                    }
                     var row0 = rows.lowerBound
                     while row0 < rows.upperBound {
                         let height = min(blockRows, rows.upperBound - row0)
@@ -214,7 +221,7 @@ extension SIMDGEMM {
                             tileRows: mr, broadcastWidth: layout.broadcastWidth,
                             row0: row0, rows: height, p0: p0, depth: depth, into: packedA)
                         multiplyBlock(
-                            packedA: packedA, packedB: packedB, scratch: scratch,
+                            packedA: packedA, slivers: slivers, scratch: scratch,
                             row0: row0, height: height, column0: column0, width: width,
                             depth: depth, beta: sliceBeta)
                         row0 += height
@@ -225,9 +232,26 @@ extension SIMDGEMM {
             }
         }
 
-        /// Runs the microkernel over every tile of one packed block.
+        /// Whether this band reads op(B) where it lies instead of packing it: with the AVX-512
+        /// kernel (which takes B's row stride), when B is not transposed, the band is whole
+        /// slivers wide (no padding needed) and the block is small enough (at most 128 KiB)
+        /// to stay in L2 whatever its row stride. That is attention's per-head products
+        /// (P V and dS K, 32 columns), where packing the keys' values again for every
+        /// 64-row block cost about as much as multiplying them.
+        func readsBInPlace(columns: Range<Int>) -> Bool {
+            isa == .avx512 && !transposeB && columns.count % layout.tileColumns == 0
+                && k * columns.count <= 32 * 1024
+        }
+
+        /// Where the B slivers of one block are: sliver s starts at `start + s * step`, and
+        /// its steps of the shared dimension are `stride` floats apart.
+        struct Slivers {
+            let start: UnsafePointer<Float>, step: Int, stride: Int
+        }
+
+        /// Runs the microkernel over every tile of one block.
         private func multiplyBlock(
-            packedA: UnsafePointer<Float>, packedB: UnsafePointer<Float>,
+            packedA: UnsafePointer<Float>, slivers: Slivers,
             scratch: UnsafeMutablePointer<Float>,
             row0: Int, height: Int, column0: Int, width: Int, depth: Int, beta: Float
         ) {
@@ -236,15 +260,17 @@ extension SIMDGEMM {
             func tile(_ i: Int, _ j: Int) {
                 let rows = min(mr, height - i), columns = min(nr, width - j)
                 let panel = packedA + (i / mr) * panelFloats
-                let sliver = packedB + (j / nr) * depth * nr
+                let sliver = slivers.start + (j / nr) * slivers.step
                 let tile = c + (row0 + i) * ldc + column0 + j
                 if rows == mr && columns == nr {
-                    kernel(depth: depth, a: panel, b: sliver, c: tile, ldc: ldc, alpha: alpha, beta: beta)
+                    kernel(depth: depth, a: panel, b: sliver, ldb: slivers.stride, c: tile, ldc: ldc,
+                           alpha: alpha, beta: beta)
                 } else {
                     // A partial tile: the whole tile goes to scratch (the packing padded
                     // with zeros), then the valid part is merged into C with the same
                     // rounding as the kernel's own beta update.
-                    kernel(depth: depth, a: panel, b: sliver, c: scratch, ldc: nr, alpha: alpha, beta: 0)
+                    kernel(depth: depth, a: panel, b: sliver, ldb: slivers.stride, c: scratch, ldc: nr,
+                           alpha: alpha, beta: 0)
                     SIMDGEMM.mergeEdgeTile(
                         scratch, scratchStride: nr, into: tile, ldc: ldc, rows: rows, columns: columns, beta: beta)
                 }
@@ -265,14 +291,16 @@ extension SIMDGEMM {
 }
 
 extension SIMDGEMM.Problem {
-    /// One full tile with the microkernel of ``isa``.
+    /// One full tile with the microkernel of ``isa``; the steps of B are `ldb` floats apart
+    /// (the tile width when packed; only the AVX-512 kernel reads B in place).
     @inline(__always)
     func kernel(
-        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+        depth: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>, ldb: Int,
         c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float
     ) {
+        assert(isa == .avx512 || ldb == layout.tileColumns, "only the AVX-512 kernel reads B in place")
         switch isa {
-        case .avx512: fable_sgemm_avx512_12x32(depth, a, b, c, ldc, alpha, beta)
+        case .avx512: fable_sgemm_avx512_12x32(depth, a, b, ldb, c, ldc, alpha, beta)
         case .avx2: fable_sgemm_avx2_6x16(depth, a, b, c, ldc, alpha, beta)
         case .swift: SIMDGEMM.kernel6x8(depth: depth, a: a, b: b, c: c, ldc: ldc, alpha: alpha, beta: beta)
         }

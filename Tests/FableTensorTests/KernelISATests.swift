@@ -22,13 +22,37 @@ struct OwnKernelISATests {
     @Test("shapes past every block size, around each tile, with beta",
           arguments: KernelISA.supported)
     func largeShapes(_ isa: KernelISA) {
-        for (m, n, k) in [(97, 65, 513), (25, 2049, 33), (12, 32, 256), (13, 33, 257)] {
+        // (12, 32, 256), (64, 32, 1000) and (75, 64, 200) without transposes read B in place
+        // (AVX-512), the others pack it.
+        for (m, n, k) in [(97, 65, 513), (25, 2049, 33), (12, 32, 256), (13, 33, 257), (64, 32, 1000), (75, 64, 200)] {
             for (ta, tb) in [(false, false), (true, true), (false, true)] {
                 let test = GEMMCase(m: m, n: n, k: k, transposeA: ta, transposeB: tb, alpha: 0.75, beta: 0.5, padding: 1)
                 let result = test.check(SIMDGEMM(isa: isa), threads: 2)
                 #expect(result.error < 1e-5, "\(isa.rawValue) \(test)")
                 #expect(result.paddingIntact, "\(isa.rawValue) \(test)")
             }
+        }
+    }
+
+    @Test("B read in place gives the same bits as B packed", arguments: [(64, 32, 1000), (75, 64, 200), (7, 96, 33)])
+    func inPlaceMatchesPacked(_ m: Int, _ n: Int, _ k: Int) {
+        // A row-major B with a padded row stride is read in place by the AVX-512 kernel; its
+        // transpose, given as transposeB, is packed. Same multiply-adds, same order.
+        let ldb = n + 5
+        var rng = RandomGenerator(seed: 3)
+        let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }
+        let b = (0..<(k * ldb)).map { _ in Float(rng.nextNormal()) }
+        var bT = [Float](repeating: 0, count: n * k)
+        for p in 0..<k { for j in 0..<n { bT[j * k + p] = b[p * ldb + j] } }
+        for isa in KernelISA.supported {
+            var inPlace = [Float](repeating: 0.5, count: m * n), packed = inPlace
+            SIMDGEMM(isa: isa).sgemm(
+                transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 0.75,
+                a: a, lda: k, b: b, ldb: ldb, beta: 0.5, c: &inPlace, ldc: n, threads: 2)
+            SIMDGEMM(isa: isa).sgemm(
+                transposeA: false, transposeB: true, m: m, n: n, k: k, alpha: 0.75,
+                a: a, lda: k, b: bT, ldb: k, beta: 0.5, c: &packed, ldc: n, threads: 2)
+            #expect(inPlace == packed, "\(isa.rawValue) \(m)x\(n)x\(k)")
         }
     }
 

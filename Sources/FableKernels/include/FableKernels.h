@@ -42,9 +42,10 @@ unsigned fable_cpu_features(void);
 void fable_pack_transpose(const float *source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t padded,
                           ptrdiff_t depth, float *packed, ptrdiff_t stride);
 
-/// AVX-512: a 12 x 32 tile (24 zmm accumulators).
-void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, float *c,
-                              ptrdiff_t ldc, float alpha, float beta);
+/// AVX-512: a 12 x 32 tile (24 zmm accumulators). Step p of B is the 32 floats at
+/// b + p * ldb (ldb = 32 for a packed sliver; a row stride to read a row-major B in place).
+void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, ptrdiff_t ldb,
+                              float *c, ptrdiff_t ldc, float alpha, float beta);
 
 /// AVX2+FMA: a 6 x 16 tile (12 ymm accumulators).
 void fable_sgemm_avx2_6x16(ptrdiff_t depth, const float *a, const float *b, float *c,
