@@ -184,8 +184,9 @@ extension SIMDGEMM {
             let blockDepth = min(layout.blockDepth, k)
             let blockColumns = min(layout.blockColumns, roundUp(columns.count, nr))
 
+            let inPlace = readsBInPlace(columns: columns)
             let floatsA = blockRows * blockDepth * layout.broadcastWidth
-            let floatsB = blockDepth * blockColumns
+            let floatsB = inPlace ? 0 : blockDepth * blockColumns
             let scratchFloats = mr * nr
             let buffer = UnsafeMutableRawPointer.allocate(
                 byteCount: (floatsA + floatsB + scratchFloats) * MemoryLayout<Float>.stride,
@@ -195,7 +196,6 @@ extension SIMDGEMM {
             let packedB = packedA + floatsA
             let scratch = packedB + floatsB
 
-            let inPlace = readsBInPlace(columns: columns)
             var column0 = columns.lowerBound
             while column0 < columns.upperBound {
                 let width = min(blockColumns, columns.upperBound - column0)
