@@ -244,8 +244,3 @@ extension BF16GEMM {
         return bits
     }
 }
-
-@inline(__always)
-private func roundUp(_ value: Int, _ multiple: Int) -> Int {
-    (value + multiple - 1) / multiple * multiple
-}

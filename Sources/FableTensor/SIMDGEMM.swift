@@ -15,10 +15,10 @@ import FableKernels
 /// otherwise (`SIMDGEMM+Kernel.swift`); blocking and threads are shared Swift code, and so is
 /// packing apart from its rows-to-columns copy (`fable_pack_transpose`, C, any ISA).
 ///
-/// Threads split C into contiguous bands of rows (or of columns when C is short and wide)
-/// by a rule that depends only on the shape and thread count. Every element of C is
-/// computed by the same sequence of operations whatever the split, so results are
-/// bitwise identical for any thread count (for a given instruction set).
+/// Threads share each packed block of B and claim blocks of A's rows from a common
+/// counter (`SIMDGEMM+Threads.swift`); short, wide products split C into bands of columns
+/// instead. Every element of C is computed by the same sequence of operations whatever the
+/// split, so results are bitwise identical for any thread count (for a given instruction set).
 public struct SIMDGEMM: GEMMBackend {
     /// The instruction set of the microkernel.
     public let isa: KernelISA
@@ -96,50 +96,12 @@ public struct SIMDGEMM: GEMMBackend {
             isa: isa, layout: layout, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
 
-        SIMDGEMM.forEachBand(m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns,
-                             threads: threads) { rows, columns in
-            problem.compute(rows: rows, columns: columns)
-        }
-    }
-
-    /// Splits C (m x n) into bands of whole tiles for up to `threads` threads and calls
-    /// `band(rows, columns)` for each, on the calling thread when one band suffices.
-    ///
-    /// The longer side (in tiles) is split, unless C is tall enough for every thread to get
-    /// several row tiles; a band gets at least ``minimumWorkPerThread`` multiply-adds. The
-    /// rule depends only on the shape and the thread count (shared by the fp32 and bf16
-    /// kernels, whose results therefore do not depend on how the bands fall).
-    static func forEachBand(
-        m: Int, n: Int, k: Int, tileRows: Int, tileColumns: Int, threads: Int,
-        _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
-    ) {
-        let rowTiles = (m + tileRows - 1) / tileRows
-        let columnTiles = (n + tileColumns - 1) / tileColumns
-        let splitRows = rowTiles >= columnTiles || rowTiles >= 8 * max(1, threads)
-        let units = splitRows ? rowTiles : columnTiles
-        let workPerUnit = splitRows ? tileRows * n * k : tileColumns * m * k
-        let minimumUnits = max(1, Self.minimumWorkPerThread / max(1, workPerUnit))
-        let chunks = max(1, min(threads, units / minimumUnits))
-
-        func band(_ range: Range<Int>) {
-            if splitRows {
-                let start = range.lowerBound * tileRows
-                let end = min(m, range.upperBound * tileRows)
-                body(start..<end, 0..<n)
-            } else {
-                let start = range.lowerBound * tileColumns
-                let end = min(n, range.upperBound * tileColumns)
-                body(0..<m, start..<end)
-            }
-        }
-        if chunks == 1 {
-            band(0..<units)
-        } else if chunks == Parallel.chunkCount(for: units, minimumChunk: minimumUnits) {
-            Parallel.forEachChunk(units, minimumChunk: minimumUnits, band)
+        let plan = BandPlan(m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns,
+                            threads: threads)
+        if plan.chunks > 1 && plan.splitRows && !problem.readsBInPlace(columns: 0..<n) {
+            problem.computeSharingB(threads: plan.chunks)
         } else {
-            Parallel.concurrentPerform(iterations: chunks) { chunk in
-                band(Parallel.chunkRange(chunk, of: chunks, count: units))
-            }
+            SIMDGEMM.forEachBand(plan) { rows, columns in problem.compute(rows: rows, columns: columns) }
         }
     }
 
@@ -250,7 +212,7 @@ extension SIMDGEMM {
         }
 
         /// Runs the microkernel over every tile of one block.
-        private func multiplyBlock(
+        func multiplyBlock(
             packedA: UnsafePointer<Float>, slivers: Slivers,
             scratch: UnsafeMutablePointer<Float>,
             row0: Int, height: Int, column0: Int, width: Int, depth: Int, beta: Float
@@ -307,7 +269,8 @@ extension SIMDGEMM.Problem {
     }
 }
 
+/// `value` rounded up to a multiple of `multiple` (block and buffer sizes of the GEMM kernels).
 @inline(__always)
-private func roundUp(_ value: Int, _ multiple: Int) -> Int {
+func roundUp(_ value: Int, _ multiple: Int) -> Int {
     (value + multiple - 1) / multiple * multiple
 }

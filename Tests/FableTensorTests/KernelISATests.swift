@@ -74,6 +74,31 @@ struct OwnKernelISATests {
         #expect(results[0] == results[2])
     }
 
+    @Test("threads sharing packed B blocks give the bits of one thread",
+          arguments: KernelISA.supported)
+    func sharedBlocksMatchOneThread(_ isa: KernelISA) {
+        // Tall products, so threads share each packed B block and claim row blocks: several
+        // column blocks and depth slices (n > 2,048, k > 512 for every layout), ragged edges,
+        // and a C with few row blocks whose units also split the B block's slivers.
+        for (m, n, k) in [(192, 2_100, 20), (301, 700, 40), (40, 90, 1_100)] {
+            for (ta, tb) in [(false, false), (true, true), (false, true), (true, false)] {
+                var rng = RandomGenerator(seed: UInt64(m + n + k))
+                let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }
+                let b = (0..<(k * n)).map { _ in Float(rng.nextNormal()) }
+                var results: [[Float]] = []
+                for threads in [1, 2, 3] {
+                    var c = [Float](repeating: 0.5, count: m * n)
+                    SIMDGEMM(isa: isa).sgemm(
+                        transposeA: ta, transposeB: tb, m: m, n: n, k: k, alpha: 0.75,
+                        a: a, lda: ta ? m : k, b: b, ldb: tb ? k : n, beta: -1.5, c: &c, ldc: n, threads: threads)
+                    results.append(c)
+                }
+                #expect(results[0] == results[1], "\(isa.rawValue) \(m)x\(n)x\(k) tA=\(ta) tB=\(tb), 2 threads")
+                #expect(results[0] == results[2], "\(isa.rawValue) \(m)x\(n)x\(k) tA=\(ta) tB=\(tb), 3 threads")
+            }
+        }
+    }
+
     @Test("names say which kernel runs")
     func names() {
         #expect(SIMDGEMM(isa: .swift).name == "swift-simd")
