@@ -66,10 +66,10 @@ extension GEMM {
     ///
     /// A measured rule rather than a per-run race (`fable bench gemm`, `fable bench
     /// train-step`, BENCHMARKS.md): at the 17M model's large training products the own
-    /// AVX-512 kernel is level with OpenBLAS's own AVX-512 (SkylakeX) kernels (0.96-1.07),
-    /// but a whole training step at batch 8 still ran about 10% faster with OpenBLAS (its
-    /// unpacked small-matrix kernels suit attention's per-head products) while batch 32 ran
-    /// 4-6% faster with the own kernel; against OpenBLAS pinned by `OPENBLAS_CORETYPE` to
+    /// AVX-512 kernel is level with OpenBLAS's own AVX-512 (SkylakeX) kernels (0.96-1.07);
+    /// a whole training step ran level with OpenBLAS at batch 8 (0.94-1.17 by round) and
+    /// 1-11% faster at batch 32, while decoding one sequence ran about 6% faster with
+    /// OpenBLAS (its unpacked small-matrix kernels); against OpenBLAS pinned by `OPENBLAS_CORETYPE` to
     /// narrower kernels (Haswell: AVX2) the own kernel wins by far. So the own kernel wins
     /// exactly when the library is OpenBLAS pinned to kernels narrower than `isa`; an
     /// unpinned or other BLAS (MKL, Accelerate) is kept, and every BLAS wins over the portable
