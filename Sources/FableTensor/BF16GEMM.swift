@@ -1,4 +1,5 @@
 import FableKernels
+import Synchronization
 
 /// Matrix products with bf16 inputs and fp32 accumulation and output: op(A) and op(B) are
 /// rounded to bfloat16 (to nearest, ties to even) as they are packed, then multiplied into
@@ -10,9 +11,10 @@ import FableKernels
 /// flops (one instruction per two cycles), so only AMX is faster than fp32 there.
 ///
 /// The blocking is ``SIMDGEMM``'s (Goto/BLIS: pack a block of op(B) into slivers, blocks of
-/// op(A) into panels, a 12 x 32 register-tile microkernel over them) and so is the split into
-/// bands for threads (``SIMDGEMM/forEachBand(m:n:k:tileRows:tileColumns:threads:_:)``), so
-/// results are bitwise identical for any thread count (for one kernel). Packed values are
+/// op(A) into panels, a 12 x 32 register-tile microkernel over them) and so is the split
+/// for threads (``SIMDGEMM/BandPlan``: tall products share each packed B block and claim
+/// blocks of A's rows, others split C into bands), so results are bitwise identical for any
+/// thread count (for one kernel). Packed values are
 /// pairs of bf16 in 32-bit words (`FableKernels.h`), half the bytes of fp32, so a block spans
 /// twice the depth.
 ///
@@ -114,12 +116,14 @@ public struct BF16GEMM: GEMMBackend {
             return
         }
         let problem = Problem(
-            kernel: kernel, layout: layout, transposeA: transposeA, transposeB: transposeB, k: k, alpha: alpha,
-            a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
-        SIMDGEMM.forEachBand(
-            m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns, threads: threads
-        ) { rows, columns in
-            problem.compute(rows: rows, columns: columns)
+            kernel: kernel, layout: layout, transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
+            alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        let plan = SIMDGEMM.BandPlan(
+            m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns, threads: threads)
+        if plan.chunks > 1 && plan.splitRows {
+            problem.computeSharingB(threads: plan.chunks)
+        } else {
+            SIMDGEMM.forEachBand(plan) { rows, columns in problem.compute(rows: rows, columns: columns) }
         }
     }
 }
@@ -132,7 +136,7 @@ extension BF16GEMM {
         let kernel: Kernel
         let layout: Layout
         let transposeA: Bool, transposeB: Bool
-        let k: Int
+        let m: Int, n: Int, k: Int
         let alpha: Float
         let a: UnsafePointer<Float>, lda: Int
         let b: UnsafePointer<Float>, ldb: Int
@@ -162,35 +166,115 @@ extension BF16GEMM {
                 while p0 < k {
                     let depth = min(2 * blockPairs, k - p0)
                     let pairs = roundUp((depth + 1) / 2, layout.pairQuantum)
-                    // The first slice applies beta; later slices add to what it wrote.
-                    let sliceBeta: Float = p0 == 0 ? beta : 1
-                    let sourceB = transposeB ? b + column0 * ldb + p0 : b + p0 * ldb + column0
-                    let tB: Int32 = transposeB ? 1 : 0, tA: Int32 = transposeA ? 1 : 0
-                    switch kernel {
-                    case .avx512bf16: fable_bf16_pack_b32(sourceB, ldb, tB, depth, width, packedB)
-                    case .amx: fable_amx_pack_b32(sourceB, ldb, tB, depth, width, pairs, packedB)
-                    }
+                    packB(p0: p0, depth: depth, pairs: pairs, column0: column0, width: width, into: packedB)
                     var row0 = rows.lowerBound
                     while row0 < rows.upperBound {
                         let height = min(blockRows, rows.upperBound - row0)
-                        let sourceA = transposeA ? a + p0 * lda + row0 : a + row0 * lda + p0
-                        switch kernel {
-                        case .avx512bf16:
-                            fable_bf16_pack_a12(sourceA, lda, tA, height, depth, packedA)
-                            multiplyBlock(
-                                packedA: packedA, packedB: packedB, scratch: scratch,
-                                row0: row0, height: height, column0: column0, width: width,
-                                pairs: pairs, beta: sliceBeta)
-                        case .amx:
-                            fable_amx_pack_a32(sourceA, lda, tA, height, depth, pairs, packedA)
-                            fable_sbgemm_amx_block(
-                                pairs, packedA, height, packedB, width, c + row0 * ldc + column0, ldc, alpha, sliceBeta)
-                        }
+                        multiply(
+                            rows: row0..<row0 + height, p0: p0, depth: depth, pairs: pairs, packedA: packedA,
+                            packedB: packedB, column0: column0, width: width, scratch: scratch)
                         row0 += height
                     }
                     p0 += depth
                 }
                 column0 += width
+            }
+        }
+
+        /// Computes all of C with `threads` threads that share each packed block of op(B) and
+        /// claim (row block, column part) units of it from a counter, as
+        /// ``SIMDGEMM/Problem/computeSharingB(threads:)`` does; same bits as one thread.
+        func computeSharingB(threads: Int) {
+            let mr = layout.tileRows, nr = layout.tileColumns
+            let blockRows = min(layout.blockRows, roundUp(m, mr))
+            let blockPairs = min(layout.blockPairs, roundUp((k + 1) / 2, layout.pairQuantum))
+            let blockColumns = min(layout.blockColumns, roundUp(n, nr))
+            let rowBlocks = (m + blockRows - 1) / blockRows
+
+            let wordsB = blockPairs * blockColumns
+            let wordsPerThread = roundUp(blockRows * blockPairs + mr * nr, 16)
+            let totalWords = wordsB + threads * wordsPerThread
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: totalWords * 4, alignment: 64)
+            defer { buffer.deallocate() }
+            let packedB = buffer.bindMemory(to: UInt32.self, capacity: totalWords)
+
+            var column0 = 0
+            while column0 < n {
+                let width = min(blockColumns, n - column0)
+                let sliverCount = (width + nr - 1) / nr
+                let parts = min(sliverCount, max(1, (4 * threads + rowBlocks - 1) / rowBlocks))
+                let units = rowBlocks * parts
+                var p0 = 0
+                while p0 < k {
+                    let depth = min(2 * blockPairs, k - p0)
+                    let pairs = roundUp((depth + 1) / 2, layout.pairQuantum)
+                    let packers = min(threads, sliverCount)
+                    SIMDGEMM.forEachParticipant(packers) { index in
+                        let slivers = Parallel.chunkRange(index, of: packers, count: sliverCount)
+                        let start = slivers.lowerBound * nr
+                        packB(p0: p0, depth: depth, pairs: pairs, column0: column0 + start,
+                              width: min(slivers.count * nr, width - start),
+                              into: packedB + slivers.lowerBound * nr * pairs)
+                    }
+                    let next = Atomic<Int>(0)
+                    SIMDGEMM.forEachParticipant(threads) { index in
+                        let packedA = packedB + wordsB + index * wordsPerThread
+                        let scratch = UnsafeMutableRawPointer(packedA + blockRows * blockPairs)
+                            .bindMemory(to: Float.self, capacity: mr * nr)
+                        while true {
+                            let unit = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                            guard unit < units else { break }
+                            let row0 = (unit / parts) * blockRows
+                            let slivers = Parallel.chunkRange(unit % parts, of: parts, count: sliverCount)
+                            let start = slivers.lowerBound * nr
+                            multiply(
+                                rows: row0..<min(m, row0 + blockRows), p0: p0, depth: depth, pairs: pairs,
+                                packedA: packedA, packedB: packedB + slivers.lowerBound * nr * pairs,
+                                column0: column0 + start, width: min(slivers.count * nr, width - start),
+                                scratch: scratch)
+                        }
+                    }
+                    p0 += depth
+                }
+                column0 += width
+            }
+        }
+
+        /// Packs steps `p0..<p0+depth` and columns `column0..<column0+width` of op(B) into
+        /// slivers of `pairs` pairs.
+        private func packB(
+            p0: Int, depth: Int, pairs: Int, column0: Int, width: Int, into packed: UnsafeMutablePointer<UInt32>
+        ) {
+            let source = transposeB ? b + column0 * ldb + p0 : b + p0 * ldb + column0
+            let tB: Int32 = transposeB ? 1 : 0
+            switch kernel {
+            case .avx512bf16: fable_bf16_pack_b32(source, ldb, tB, depth, width, packed)
+            case .amx: fable_amx_pack_b32(source, ldb, tB, depth, width, pairs, packed)
+            }
+        }
+
+        /// Packs `rows` of op(A) at steps `p0..<p0+depth` and multiplies them by the packed
+        /// B block of `width` columns starting at `column0`; the first slice applies beta,
+        /// later slices add to what it wrote.
+        private func multiply(
+            rows: Range<Int>, p0: Int, depth: Int, pairs: Int,
+            packedA: UnsafeMutablePointer<UInt32>, packedB: UnsafePointer<UInt32>,
+            column0: Int, width: Int, scratch: UnsafeMutablePointer<Float>
+        ) {
+            let row0 = rows.lowerBound, height = rows.count
+            let sliceBeta: Float = p0 == 0 ? beta : 1
+            let source = transposeA ? a + p0 * lda + row0 : a + row0 * lda + p0
+            let tA: Int32 = transposeA ? 1 : 0
+            switch kernel {
+            case .avx512bf16:
+                fable_bf16_pack_a12(source, lda, tA, height, depth, packedA)
+                multiplyBlock(
+                    packedA: packedA, packedB: packedB, scratch: scratch, row0: row0, height: height,
+                    column0: column0, width: width, pairs: pairs, beta: sliceBeta)
+            case .amx:
+                fable_amx_pack_a32(source, lda, tA, height, depth, pairs, packedA)
+                fable_sbgemm_amx_block(
+                    pairs, packedA, height, packedB, width, c + row0 * ldc + column0, ldc, alpha, sliceBeta)
             }
         }
 
