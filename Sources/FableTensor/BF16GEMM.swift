@@ -1,5 +1,4 @@
 import FableKernels
-import Synchronization
 
 /// Matrix products with bf16 inputs and fp32 accumulation and output: op(A) and op(B) are
 /// rounded to bfloat16 (to nearest, ties to even) as they are packed, then multiplied into
@@ -181,62 +180,38 @@ extension BF16GEMM {
             }
         }
 
-        /// Computes all of C with `threads` threads that share each packed block of op(B) and
-        /// claim (row block, column part) units of it from a counter, as
-        /// ``SIMDGEMM/Problem/computeSharingB(threads:)`` does; same bits as one thread.
+        /// Computes all of C with `threads` threads that share each packed block of op(B)
+        /// (``SIMDGEMM/forEachSharedBlock(m:n:k:tileColumns:blockRows:blockColumns:blockDepth:threads:packB:multiply:)``);
+        /// the bits are those of ``compute(rows:columns:)`` on one thread.
         func computeSharingB(threads: Int) {
             let mr = layout.tileRows, nr = layout.tileColumns
             let blockRows = min(layout.blockRows, roundUp(m, mr))
             let blockPairs = min(layout.blockPairs, roundUp((k + 1) / 2, layout.pairQuantum))
             let blockColumns = min(layout.blockColumns, roundUp(n, nr))
-            let rowBlocks = (m + blockRows - 1) / blockRows
 
-            let wordsB = blockPairs * blockColumns
-            let wordsPerThread = roundUp(blockRows * blockPairs + mr * nr, 16)
+            let wordsB = blockPairs * blockColumns, wordsA = blockRows * blockPairs
+            let wordsPerThread = roundUp(wordsA + mr * nr, 16)
             let totalWords = wordsB + threads * wordsPerThread
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: totalWords * 4, alignment: 64)
             defer { buffer.deallocate() }
             let packedB = buffer.bindMemory(to: UInt32.self, capacity: totalWords)
+            func pairs(_ depth: Int) -> Int { roundUp((depth + 1) / 2, layout.pairQuantum) }
 
-            var column0 = 0
-            while column0 < n {
-                let width = min(blockColumns, n - column0)
-                let sliverCount = (width + nr - 1) / nr
-                let parts = min(sliverCount, max(1, (4 * threads + rowBlocks - 1) / rowBlocks))
-                let units = rowBlocks * parts
-                var p0 = 0
-                while p0 < k {
-                    let depth = min(2 * blockPairs, k - p0)
-                    let pairs = roundUp((depth + 1) / 2, layout.pairQuantum)
-                    let packers = min(threads, sliverCount)
-                    SIMDGEMM.forEachParticipant(packers) { index in
-                        let slivers = Parallel.chunkRange(index, of: packers, count: sliverCount)
-                        let start = slivers.lowerBound * nr
-                        packB(p0: p0, depth: depth, pairs: pairs, column0: column0 + start,
-                              width: min(slivers.count * nr, width - start),
-                              into: packedB + slivers.lowerBound * nr * pairs)
-                    }
-                    let next = Atomic<Int>(0)
-                    SIMDGEMM.forEachParticipant(threads) { index in
-                        let packedA = packedB + wordsB + index * wordsPerThread
-                        let scratch = UnsafeMutableRawPointer(packedA + blockRows * blockPairs)
-                            .bindMemory(to: Float.self, capacity: mr * nr)
-                        while true {
-                            let unit = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                            guard unit < units else { break }
-                            let row0 = (unit / parts) * blockRows
-                            let slivers = Parallel.chunkRange(unit % parts, of: parts, count: sliverCount)
-                            let start = slivers.lowerBound * nr
-                            multiply(
-                                rows: row0..<min(m, row0 + blockRows), p0: p0, depth: depth, pairs: pairs,
-                                packedA: packedA, packedB: packedB + slivers.lowerBound * nr * pairs,
-                                column0: column0 + start, width: min(slivers.count * nr, width - start),
-                                scratch: scratch)
-                        }
-                    }
-                    p0 += depth
-                }
-                column0 += width
+            SIMDGEMM.forEachSharedBlock(
+                m: m, n: n, k: k, tileColumns: nr, blockRows: blockRows, blockColumns: blockColumns,
+                blockDepth: 2 * blockPairs, threads: threads
+            ) { piece in
+                let pairs = pairs(piece.depth)
+                packB(p0: piece.p0, depth: piece.depth, pairs: pairs, column0: piece.column0, width: piece.width,
+                      into: packedB + piece.slivers.lowerBound * nr * pairs)
+            } multiply: { thread, rows, piece, _ in
+                let pairs = pairs(piece.depth)
+                let packedA = packedB + wordsB + thread * wordsPerThread
+                let scratch = UnsafeMutableRawPointer(packedA + wordsA).bindMemory(to: Float.self, capacity: mr * nr)
+                multiply(
+                    rows: rows, p0: piece.p0, depth: piece.depth, pairs: pairs, packedA: packedA,
+                    packedB: packedB + piece.slivers.lowerBound * nr * pairs,
+                    column0: piece.column0, width: piece.width, scratch: scratch)
             }
         }
 

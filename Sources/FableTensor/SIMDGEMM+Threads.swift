@@ -79,31 +79,38 @@ extension SIMDGEMM {
     }
 }
 
-extension SIMDGEMM.Problem {
-    /// Computes all of C with `threads` threads that share each packed block of op(B) and
-    /// claim (row block, column part) units of it dynamically. Each tile of C still sees the
-    /// slices of the shared dimension in order, the first one applying beta, so the bits
-    /// are those of ``compute(rows:columns:)`` on one thread.
-    func computeSharingB(threads: Int) {
-        let mr = layout.tileRows, nr = layout.tileColumns
-        // Rows of A a thread claims at a time. With the A panel kept in L1 and the B block in
-        // L2 (AVX-512), a claim of two panels costs nothing in reuse and keeps the wait at
-        // the end of each block short (tens of µs, where a 96-row claim left the other
-        // thread idle ~0.15 ms a block: 5% of a batch-8 step). The sliver-outer layouts
-        // reuse each B sliver across a whole A block, so they claim whole blocks.
-        let blockRows = min(layout.panelOuter ? 2 * mr : layout.blockRows, roundUp(m, mr))
-        let blockDepth = min(layout.blockDepth, k)
-        let blockColumns = min(layout.blockColumns, roundUp(n, nr))
+extension SIMDGEMM {
+    /// One piece of a shared block: the columns of C it covers, the slivers of the packed
+    /// B block they are, and the slice of the shared dimension.
+    struct SharedPiece {
+        /// The first column of C, and how many columns (the last sliver may be partial).
+        let column0: Int, width: Int
+        /// The slivers of the packed B block, counted from the block's first.
+        let slivers: Range<Int>
+        /// The slice of the shared dimension: steps p0..<p0+depth.
+        let p0: Int, depth: Int
+    }
+
+    /// The loop of a tall product whose threads share each packed block of op(B): for every
+    /// block of `blockColumns` columns and every slice of `blockDepth` steps (in order, so each
+    /// tile of C sees the slices as one thread would), `packB` runs on up to `threads` threads
+    /// for parts of the block's slivers, then the threads claim (row block, column part)
+    /// units from a counter and call `multiply(thread, rows, piece, newRows)`; `newRows` is
+    /// false when the thread's previous unit of this slice had the same rows, whose packed A
+    /// it may reuse. Used by the fp32 (``SIMDGEMM``) and bf16 (``BF16GEMM``) kernels.
+    static func forEachSharedBlock(
+        m: Int, n: Int, k: Int, tileColumns nr: Int, blockRows: Int, blockColumns: Int, blockDepth: Int,
+        threads: Int,
+        packB: (SharedPiece) -> Void,
+        multiply: (_ thread: Int, _ rows: Range<Int>, SharedPiece, _ newRows: Bool) -> Void
+    ) {
         let rowBlocks = (m + blockRows - 1) / blockRows
-
-        // One shared B block, then each thread's A block and edge-tile scratch, 64-byte aligned.
-        let floatsB = blockDepth * blockColumns
-        let floatsPerThread = roundUp(blockRows * blockDepth * layout.broadcastWidth + mr * nr, 16)
-        let totalFloats = floatsB + threads * floatsPerThread
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: totalFloats * MemoryLayout<Float>.stride, alignment: 64)
-        defer { buffer.deallocate() }
-        let packedB = buffer.bindMemory(to: Float.self, capacity: totalFloats)
-
+        func piece(_ column0: Int, _ width: Int, _ slivers: Range<Int>, _ p0: Int, _ depth: Int) -> SharedPiece {
+            let start = slivers.lowerBound * nr
+            return SharedPiece(
+                column0: column0 + start, width: min(slivers.count * nr, width - start), slivers: slivers,
+                p0: p0, depth: depth)
+        }
         var column0 = 0
         while column0 < n {
             let width = min(blockColumns, n - column0)
@@ -115,45 +122,75 @@ extension SIMDGEMM.Problem {
             var p0 = 0
             while p0 < k {
                 let depth = min(blockDepth, k - p0)
-                let sliceBeta: Float = p0 == 0 ? beta : 1
                 let packers = min(threads, sliverCount)
-                SIMDGEMM.forEachParticipant(packers) { index in
-                    let slivers = Parallel.chunkRange(index, of: packers, count: sliverCount)
-                    let start = slivers.lowerBound * nr
-                    SIMDGEMM.packB(
-                        b, ldb: ldb, transposed: transposeB, tileColumns: nr, p0: p0, depth: depth,
-                        col0: column0 + start, columns: min(slivers.count * nr, width - start),
-                        into: packedB + slivers.lowerBound * depth * nr)
+                forEachParticipant(packers) { index in
+                    packB(piece(column0, width, Parallel.chunkRange(index, of: packers, count: sliverCount), p0, depth))
                 }
                 let next = Atomic<Int>(0)
-                SIMDGEMM.forEachParticipant(threads) { index in
-                    let packedA = packedB + floatsB + index * floatsPerThread
-                    let scratch = packedA + blockRows * blockDepth * layout.broadcastWidth
-                    var packedRowBlock = -1
+                forEachParticipant(threads) { thread in
+                    var previousRowBlock = -1
                     while true {
                         let unit = next.wrappingAdd(1, ordering: .relaxed).oldValue
                         guard unit < units else { break }
                         let rowBlock = unit / parts
+                        let row0 = rowBlock * blockRows
                         let slivers = Parallel.chunkRange(unit % parts, of: parts, count: sliverCount)
-                        let row0 = rowBlock * blockRows, height = min(blockRows, m - row0)
-                        if rowBlock != packedRowBlock {
-                            SIMDGEMM.packA(
-                                a, lda: lda, transposed: transposeA, tileRows: mr, broadcastWidth: layout.broadcastWidth,
-                                row0: row0, rows: height, p0: p0, depth: depth, into: packedA)
-                            packedRowBlock = rowBlock
-                        }
-                        let start = slivers.lowerBound * nr
-                        multiplyBlock(
-                            packedA: packedA,
-                            slivers: Slivers(start: packedB + slivers.lowerBound * depth * nr, step: depth * nr, stride: nr),
-                            scratch: scratch, row0: row0, height: height,
-                            column0: column0 + start, width: min(slivers.count * nr, width - start),
-                            depth: depth, beta: sliceBeta)
+                        multiply(thread, row0..<min(m, row0 + blockRows), piece(column0, width, slivers, p0, depth),
+                                 rowBlock != previousRowBlock)
+                        previousRowBlock = rowBlock
                     }
                 }
                 p0 += depth
             }
             column0 += width
+        }
+    }
+}
+
+extension SIMDGEMM.Problem {
+    /// Computes all of C with `threads` threads that share each packed block of op(B)
+    /// (``SIMDGEMM/forEachSharedBlock(m:n:k:tileColumns:blockRows:blockColumns:blockDepth:threads:packB:multiply:)``);
+    /// the bits are those of ``compute(rows:columns:)`` on one thread.
+    func computeSharingB(threads: Int) {
+        let mr = layout.tileRows, nr = layout.tileColumns
+        // Rows of A a thread claims at a time. With the A panel kept in L1 and the B block in
+        // L2 (AVX-512), a claim of two panels costs nothing in reuse and keeps the wait at
+        // the end of each block short (tens of µs, where a 96-row claim left the other
+        // thread idle ~0.15 ms a block: 5% of a batch-8 step). The sliver-outer layouts
+        // reuse each B sliver across a whole A block, so they claim whole blocks.
+        let blockRows = min(layout.panelOuter ? 2 * mr : layout.blockRows, roundUp(m, mr))
+        let blockDepth = min(layout.blockDepth, k)
+        let blockColumns = min(layout.blockColumns, roundUp(n, nr))
+
+        // One shared B block, then each thread's A block and edge-tile scratch, 64-byte aligned.
+        let floatsB = blockDepth * blockColumns
+        let floatsA = blockRows * blockDepth * layout.broadcastWidth
+        let floatsPerThread = roundUp(floatsA + mr * nr, 16)
+        let totalFloats = floatsB + threads * floatsPerThread
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: totalFloats * MemoryLayout<Float>.stride, alignment: 64)
+        defer { buffer.deallocate() }
+        let packedB = buffer.bindMemory(to: Float.self, capacity: totalFloats)
+
+        SIMDGEMM.forEachSharedBlock(
+            m: m, n: n, k: k, tileColumns: nr, blockRows: blockRows, blockColumns: blockColumns,
+            blockDepth: blockDepth, threads: threads
+        ) { piece in
+            SIMDGEMM.packB(
+                b, ldb: ldb, transposed: transposeB, tileColumns: nr, p0: piece.p0, depth: piece.depth,
+                col0: piece.column0, columns: piece.width, into: packedB + piece.slivers.lowerBound * piece.depth * nr)
+        } multiply: { thread, rows, piece, newRows in
+            let packedA = packedB + floatsB + thread * floatsPerThread
+            if newRows {
+                SIMDGEMM.packA(
+                    a, lda: lda, transposed: transposeA, tileRows: mr, broadcastWidth: layout.broadcastWidth,
+                    row0: rows.lowerBound, rows: rows.count, p0: piece.p0, depth: piece.depth, into: packedA)
+            }
+            let sliceStep = piece.depth * nr
+            multiplyBlock(
+                packedA: packedA,
+                slivers: Slivers(start: packedB + piece.slivers.lowerBound * sliceStep, step: sliceStep, stride: nr),
+                scratch: packedA + floatsA, row0: rows.lowerBound, height: rows.count,
+                column0: piece.column0, width: piece.width, depth: piece.depth, beta: piece.p0 == 0 ? beta : 1)
         }
     }
 }
