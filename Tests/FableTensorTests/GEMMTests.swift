@@ -81,6 +81,35 @@ struct GEMMCase: CustomStringConvertible, Sendable {
     }
 }
 
+/// C from `backend` at each of `threadCounts`, on the same seeded inputs, for bitwise
+/// comparisons across thread counts. C starts at 0.5 everywhere.
+func productsByThreadCount(
+    _ backend: any GEMMBackend, _ m: Int, _ n: Int, _ k: Int, transposeA: Bool = false, transposeB: Bool = false,
+    alpha: Float = 1, beta: Float = 0, seed: UInt64, threadCounts: [Int] = [1, 2, 3]
+) -> [[Float]] {
+    var rng = RandomGenerator(seed: seed)
+    let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }
+    let b = (0..<(k * n)).map { _ in Float(rng.nextNormal()) }
+    return threadCounts.map { threads in
+        var c = [Float](repeating: 0.5, count: m * n)
+        backend.sgemm(
+            transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+            a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n, beta: beta, c: &c, ldc: n,
+            threads: threads)
+        return c
+    }
+}
+
+/// nil when `x` and `y` hold the same bits, else where they first differ and how many
+/// elements do. (Comparing large arrays with `==` inside `#expect` makes a failing test
+/// compute a diff of the arrays for many minutes.)
+func bitwiseMismatch(_ x: [Float], _ y: [Float]) -> String? {
+    guard x.count == y.count else { return "\(x.count) elements against \(y.count)" }
+    let differing = x.indices.filter { x[$0].bitPattern != y[$0].bitPattern }
+    guard let first = differing.first else { return nil }
+    return "\(differing.count) of \(x.count) elements differ, first at \(first): \(x[first]) vs \(y[first])"
+}
+
 let loadedBLAS: BLASLibrary? = try? BLASLibrary.load().get()
 
 // MARK: - Swift SIMD kernel
@@ -97,20 +126,9 @@ struct SIMDGEMMTests {
 
     @Test("bitwise identical results for any thread count")
     func deterministicAcrossThreads() {
-        let m = 150, n = 70, k = 300
-        var rng = RandomGenerator(seed: 9)
-        let a = (0..<(m * k)).map { _ in Float(rng.nextNormal()) }
-        let b = (0..<(k * n)).map { _ in Float(rng.nextNormal()) }
-        var results: [[Float]] = []
-        for threads in [1, 2, 3] {
-            var c = [Float](repeating: 0, count: m * n)
-            SIMDGEMM().sgemm(
-                transposeA: false, transposeB: false, m: m, n: n, k: k, alpha: 1,
-                a: a, lda: k, b: b, ldb: n, beta: 0, c: &c, ldc: n, threads: threads)
-            results.append(c)
-        }
-        #expect(results[0] == results[1])
-        #expect(results[0] == results[2])
+        let results = productsByThreadCount(SIMDGEMM(), 150, 70, 300, seed: 9)
+        #expect(bitwiseMismatch(results[0], results[1]) == nil, "2 threads")
+        #expect(bitwiseMismatch(results[0], results[2]) == nil, "3 threads")
     }
 
     @Test("beta 0 ignores NaN in C; alpha 0 only scales C")
