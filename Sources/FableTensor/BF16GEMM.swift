@@ -119,7 +119,7 @@ public struct BF16GEMM: GEMMBackend {
             alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
         let plan = SIMDGEMM.BandPlan(
             m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns, threads: threads)
-        if plan.chunks > 1 && plan.splitRows {
+        if plan.sharesB {
             problem.computeSharingB(threads: plan.chunks)
         } else {
             SIMDGEMM.forEachBand(plan) { rows, columns in problem.compute(rows: rows, columns: columns) }

@@ -34,19 +34,15 @@ extension SIMDGEMM {
             minimumUnits = max(1, SIMDGEMM.minimumWorkPerThread / max(1, workPerUnit))
             chunks = max(1, min(threads, units / minimumUnits))
         }
+
+        /// Whether the threads should share packed B blocks (a tall C worth several threads)
+        /// rather than take one band each.
+        var sharesB: Bool { chunks > 1 && splitRows }
     }
 
-    /// Splits C (m x n) into bands of whole tiles for up to `threads` threads and calls
-    /// `band(rows, columns)` for each, on the calling thread when one band suffices
-    /// (``BandPlan``; shared by the fp32 and bf16 kernels, whose results therefore do not
-    /// depend on how the bands fall).
-    static func forEachBand(
-        m: Int, n: Int, k: Int, tileRows: Int, tileColumns: Int, threads: Int,
-        _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void
-    ) {
-        forEachBand(BandPlan(m: m, n: n, k: k, tileRows: tileRows, tileColumns: tileColumns, threads: threads), body)
-    }
-
+    /// Splits C into the bands of `plan` and calls `body(rows, columns)` for each, on the
+    /// calling thread when one band suffices (shared by the fp32 and bf16 kernels, whose
+    /// results therefore do not depend on how the bands fall).
     static func forEachBand(_ plan: BandPlan, _ body: (_ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
         func band(_ range: Range<Int>) {
             if plan.splitRows {

@@ -98,7 +98,7 @@ public struct SIMDGEMM: GEMMBackend {
 
         let plan = BandPlan(m: m, n: n, k: k, tileRows: layout.tileRows, tileColumns: layout.tileColumns,
                             threads: threads)
-        if plan.chunks > 1 && plan.splitRows && !problem.readsBInPlace(columns: 0..<n) {
+        if plan.sharesB && !problem.readsBInPlace(columns: 0..<n) {
             problem.computeSharingB(threads: plan.chunks)
         } else {
             SIMDGEMM.forEachBand(plan) { rows, columns in problem.compute(rows: rows, columns: columns) }
