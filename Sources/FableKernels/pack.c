@@ -45,3 +45,38 @@ void fable_pack_transpose(const float *restrict source, ptrdiff_t ld, ptrdiff_t 
         }
     }
 }
+
+// Rows of a row-major matrix cut into column tiles (an A panel from a transposed A, a B
+// sliver from an untransposed B). Tile by tile, each tile's walk down the rows reads one or
+// two cache lines per row at a stride of the leading dimension (2 KiB at the 17M model's
+// widths, every row on a new page, the lines aliasing in a few L1 sets), and the next tile
+// fetched the same lines again. Here a band of rows is read along its whole length once,
+// while it is in L1, and written to every tile.
+#define PACK_BAND 8
+
+static inline void copy_tile_row(const float *restrict s, float *restrict o, ptrdiff_t valid, ptrdiff_t width) {
+    ptrdiff_t j = 0;
+    for (; j < valid; j++) o[j] = s[j];
+    for (; j < width; j++) o[j] = 0;
+}
+
+void fable_pack_columns(const float *restrict source, ptrdiff_t ld, ptrdiff_t depth, ptrdiff_t count,
+                        ptrdiff_t width, float *restrict packed) {
+    const ptrdiff_t tiles = (count + width - 1) / width;
+    for (ptrdiff_t p0 = 0; p0 < depth; p0 += PACK_BAND) {
+        const ptrdiff_t p1 = p0 + PACK_BAND < depth ? p0 + PACK_BAND : depth;
+        for (ptrdiff_t t = 0; t < tiles; t++) {
+            const ptrdiff_t column = t * width;
+            const ptrdiff_t valid = count - column < width ? count - column : width;
+            float *tile = packed + t * depth * width;
+            for (ptrdiff_t p = p0; p < p1; p++) {
+                const float *s = source + p * ld + column;
+                float *o = tile + p * width;
+                // Constant widths let the compiler unroll the copy into whole vectors.
+                if (valid == 32 && width == 32) copy_tile_row(s, o, 32, 32);
+                else if (valid == 12 && width == 12) copy_tile_row(s, o, 12, 12);
+                else copy_tile_row(s, o, valid, width);
+            }
+        }
+    }
+}

@@ -24,16 +24,6 @@ extension SIMDGEMM {
         UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Float8.self)
     }
 
-    @inline(__always)
-    static func load4(_ pointer: UnsafePointer<Float>) -> Float4 {
-        UnsafeRawPointer(pointer).loadUnaligned(as: Float4.self)
-    }
-
-    @inline(__always)
-    static func store4(_ value: Float4, _ pointer: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(pointer).storeBytes(of: value, as: Float4.self)
-    }
-
     /// A packed, pre-broadcast A value as a SIMD8.
     @inline(__always)
     static func broadcast(_ pointer: UnsafePointer<Float>) -> Float8 {

@@ -15,27 +15,23 @@ extension SIMDGEMM {
         _ a: UnsafePointer<Float>, lda: Int, transposed: Bool, tileRows mr: Int, broadcastWidth width: Int,
         row0: Int, rows: Int, p0: Int, depth: Int, into packed: UnsafeMutablePointer<Float>
     ) {
+        if transposed && width == 1 {
+            // op(A)[i][p] = A[p][i]: each step's rows lie side by side in A's row p.
+            fable_pack_columns(a + p0 * lda + row0, lda, depth, rows, mr, packed)
+            return
+        }
         let step = mr * width
         var panelStart = 0
         var out = packed
         while panelStart < rows {
             let valid = min(mr, rows - panelStart)
             if transposed {
-                // op(A)[i][p] = A[p][i]: each step reads `valid` consecutive values.
+                // op(A)[i][p] = A[p][i], each value repeated.
                 for p in 0..<depth {
                     let source = a + (p0 + p) * lda + row0 + panelStart
                     let target = out + p * step
-                    if width == 1 {
-                        // Four at a time: a value at a time cost about a tenth of the
-                        // multiply in the n = 512 weight gradients.
-                        var r = 0
-                        while r + 4 <= valid { store4(load4(source + r), target + r); r += 4 }
-                        while r < valid { target[r] = source[r]; r += 1 }
-                        while r < mr { target[r] = 0; r += 1 }
-                    } else {
-                        for r in 0..<valid { storeBroadcast(source[r], target + r * width) }
-                        for r in valid..<mr { storeBroadcast(0, target + r * width) }
-                    }
+                    for r in 0..<valid { storeBroadcast(source[r], target + r * width) }
+                    for r in valid..<mr { storeBroadcast(0, target + r * width) }
                 }
             } else if width == 1 {
                 // op(A)[i][p] = A[i][p]: the panel's rows become columns (4 x 4 transposes in
@@ -72,30 +68,18 @@ extension SIMDGEMM {
         _ b: UnsafePointer<Float>, ldb: Int, transposed: Bool, tileColumns nr: Int,
         p0: Int, depth: Int, col0: Int, columns: Int, into packed: UnsafeMutablePointer<Float>
     ) {
+        if !transposed {
+            // op(B)[p][j] = B[p][j]: each step's columns lie side by side in B's row p.
+            fable_pack_columns(b + p0 * ldb + col0, ldb, depth, columns, nr, packed)
+            return
+        }
         var sliverStart = 0
         var out = packed
         while sliverStart < columns {
             let valid = min(nr, columns - sliverStart)
-            if transposed {
-                // op(B)[p][j] = B[j][p]: the sliver's rows of B become columns (4 x 4
-                // transposes in FableKernels), padding columns zeroed.
-                fable_pack_transpose(b + (col0 + sliverStart) * ldb + p0, ldb, valid, nr, depth, out, nr)
-            } else {
-                let source = b + p0 * ldb + col0 + sliverStart
-                if valid == nr {
-                    for p in 0..<depth {
-                        let row = source + p * ldb, target = out + p * nr
-                        var j = 0
-                        while j < nr { store8(load8(row + j), target + j); j += 8 }
-                    }
-                } else {
-                    for p in 0..<depth {
-                        let row = source + p * ldb, target = out + p * nr
-                        for j in 0..<valid { target[j] = row[j] }
-                        for j in valid..<nr { target[j] = 0 }
-                    }
-                }
-            }
+            // op(B)[p][j] = B[j][p]: the sliver's rows of B become columns (4 x 4
+            // transposes in FableKernels), padding columns zeroed.
+            fable_pack_transpose(b + (col0 + sliverStart) * ldb + p0, ldb, valid, nr, depth, out, nr)
             out += depth * nr
             sliverStart += nr
         }

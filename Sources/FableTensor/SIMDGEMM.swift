@@ -13,7 +13,8 @@ import FableKernels
 /// microkernel depends on the instruction set (``KernelISA``): 12 x 32 with AVX-512 and
 /// 6 x 16 with AVX2+FMA (C intrinsics in `FableKernels`), 6 x 8 in portable Swift SIMD
 /// otherwise (`SIMDGEMM+Kernel.swift`); blocking and threads are shared Swift code, and so is
-/// packing apart from its rows-to-columns copy (`fable_pack_transpose`, C, any ISA).
+/// packing apart from its two copies (`fable_pack_transpose` and `fable_pack_columns`, C,
+/// any ISA).
 ///
 /// Threads share each packed block of B and claim blocks of A's rows from a common
 /// counter (`SIMDGEMM+Threads.swift`); short, wide products split C into bands of columns

@@ -42,6 +42,13 @@ unsigned fable_cpu_features(void);
 void fable_pack_transpose(const float *source, ptrdiff_t ld, ptrdiff_t rows, ptrdiff_t padded,
                           ptrdiff_t depth, float *packed, ptrdiff_t stride);
 
+/// The non-transposing copy of SGEMM packing: cuts `count` columns of `depth` rows of a
+/// row-major matrix into tiles `width` columns wide, tile t at packed + t * depth * width
+/// holding, for each row p, columns t * width..<t * width + width (zeros past `count`).
+/// Any architecture.
+void fable_pack_columns(const float *source, ptrdiff_t ld, ptrdiff_t depth, ptrdiff_t count,
+                        ptrdiff_t width, float *packed);
+
 /// AVX-512: a 12 x 32 tile (24 zmm accumulators). Step p of B is the 32 floats at
 /// b + p * ldb (ldb = 32 for a packed sliver; a row stride to read a row-major B in place).
 void fable_sgemm_avx512_12x32(ptrdiff_t depth, const float *a, const float *b, ptrdiff_t ldb,
