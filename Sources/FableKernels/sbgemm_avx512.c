@@ -67,21 +67,32 @@ FABLE_BF16_PACK static inline __m512i pair_words(const float *even, ptrdiff_t st
     return _mm512_or_si512(_mm512_and_si512(high, _mm512_set1_epi32((int)0xFFFF0000u)), _mm512_srli_epi32(low, 16));
 }
 
-/// Packs a tile `width` lanes wide (12 rows of A or 32 columns of B) whose lanes are
-/// consecutive in memory and whose steps are `stepStride` floats apart: for each pair q of
-/// steps, `width` words at out + q * width. Lanes from `valid` on are zero.
-FABLE_BF16_PACK static void pack_across(const float *src, ptrdiff_t stepStride, ptrdiff_t valid,
-                                        ptrdiff_t width, ptrdiff_t depth, unsigned *out) {
-    const ptrdiff_t pairs = (depth + 1) / 2;
-    for (ptrdiff_t q = 0; q < pairs; q++) {
-        const float *even = src + 2 * q * stepStride;
-        const int hasOdd = 2 * q + 1 < depth;
-        for (ptrdiff_t lane = 0; lane < width; lane += 16) {
-            const ptrdiff_t inChunk = valid - lane;
-            const __mmask16 load = inChunk >= 16 ? 0xFFFF : (__mmask16)((1u << (inChunk > 0 ? inChunk : 0)) - 1);
-            const __m512i words = pair_words(even + lane, stepStride, hasOdd, load);
-            const ptrdiff_t lanes = width - lane < 16 ? width - lane : 16;
-            _mm512_mask_storeu_epi32(out + q * width + lane, (__mmask16)((1u << lanes) - 1), words);
+/// Packs tiles `width` lanes wide (panels of 12 rows of A or slivers of 32 columns of B) from
+/// `count` lanes that are consecutive in memory, with steps `stepStride` floats apart: tile
+/// t, at out + t * tileWords, holds for each pair q of steps `width` words at q * width
+/// (lanes from `count` on are zero). A band of steps is read along its whole length, into
+/// every tile, before the next: tile by tile, each walk down the steps read a line or two
+/// per step, a row stride apart, and the next tile fetched the same lines again (as
+/// fable_pack_columns in pack.c does for fp32).
+FABLE_BF16_PACK static void pack_across(const float *src, ptrdiff_t stepStride, ptrdiff_t count,
+                                        ptrdiff_t width, ptrdiff_t depth, unsigned *out, ptrdiff_t tileWords) {
+    enum { bandPairs = 4 };
+    const ptrdiff_t pairs = (depth + 1) / 2, tiles = (count + width - 1) / width;
+    for (ptrdiff_t q0 = 0; q0 < pairs; q0 += bandPairs) {
+        const ptrdiff_t q1 = q0 + bandPairs < pairs ? q0 + bandPairs : pairs;
+        for (ptrdiff_t t = 0; t < tiles; t++) {
+            const ptrdiff_t valid = count - t * width < width ? count - t * width : width;
+            for (ptrdiff_t q = q0; q < q1; q++) {
+                const float *even = src + t * width + 2 * q * stepStride;
+                const int hasOdd = 2 * q + 1 < depth;
+                for (ptrdiff_t lane = 0; lane < width; lane += 16) {
+                    const ptrdiff_t inChunk = valid - lane;
+                    const __mmask16 load = inChunk >= 16 ? 0xFFFF : (__mmask16)((1u << (inChunk > 0 ? inChunk : 0)) - 1);
+                    const __m512i words = pair_words(even + lane, stepStride, hasOdd, load);
+                    const ptrdiff_t lanes = width - lane < 16 ? width - lane : 16;
+                    _mm512_mask_storeu_epi32(out + t * tileWords + q * width + lane, (__mmask16)((1u << lanes) - 1), words);
+                }
+            }
         }
     }
 }
@@ -139,14 +150,13 @@ FABLE_BF16_PACK
 void fable_bf16_pack_a12(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t rows, ptrdiff_t depth,
                          unsigned *packed) {
     const ptrdiff_t panelWords = (depth + 1) / 2 * 12;
+    if (transposed) {
+        pack_across(a, lda, rows, 12, depth, packed, panelWords);  // op(A)[i][p] = A[p][i]
+        return;
+    }
     for (ptrdiff_t start = 0; start < rows; start += 12) {
         const ptrdiff_t valid = rows - start < 12 ? rows - start : 12;
-        unsigned *out = packed + (start / 12) * panelWords;
-        if (transposed) {
-            pack_across(a + start, lda, valid, 12, depth, out);  // op(A)[i][p] = A[p][i]
-        } else {
-            pack_along(a + start * lda, lda, valid, 12, depth, out);  // op(A)[i][p] = A[i][p]
-        }
+        pack_along(a + start * lda, lda, valid, 12, depth, packed + (start / 12) * panelWords);  // op(A)[i][p] = A[i][p]
     }
 }
 
@@ -155,14 +165,11 @@ void fable_bf16_pack_a12(const float *a, ptrdiff_t lda, int transposed, ptrdiff_
 FABLE_BF16_PACK static void pack_b32(const float *b, ptrdiff_t ldb, int transposed, ptrdiff_t depth,
                                      ptrdiff_t columns, ptrdiff_t pairStride, unsigned *packed) {
     const ptrdiff_t pairs = (depth + 1) / 2;
+    if (!transposed) pack_across(b, ldb, columns, 32, depth, packed, pairStride * 32);  // op(B)[p][j] = B[p][j]
     for (ptrdiff_t start = 0; start < columns; start += 32) {
         const ptrdiff_t valid = columns - start < 32 ? columns - start : 32;
         unsigned *out = packed + (start / 32) * pairStride * 32;
-        if (transposed) {
-            pack_along(b + start * ldb, ldb, valid, 32, depth, out);  // op(B)[p][j] = B[j][p]
-        } else {
-            pack_across(b + start, ldb, valid, 32, depth, out);  // op(B)[p][j] = B[p][j]
-        }
+        if (transposed) pack_along(b + start * ldb, ldb, valid, 32, depth, out);  // op(B)[p][j] = B[j][p]
         for (ptrdiff_t q = pairs; q < pairStride; q++) {
             _mm512_storeu_si512(out + q * 32, _mm512_setzero_si512());
             _mm512_storeu_si512(out + q * 32 + 16, _mm512_setzero_si512());
@@ -202,13 +209,14 @@ void fable_amx_pack_a32(const float *a, ptrdiff_t lda, int transposed, ptrdiff_t
         return;
     }
     // op(A)[i][p] = A[p][i]: two stored rows give one pair for 16 consecutive rows of op(A);
-    // 16 pairs of 16 rows are transposed in registers into 16 row pieces.
+    // 16 pairs of 16 rows are transposed in registers into 16 row pieces. The 32 stored rows
+    // of a block of pairs are read along their length (every group of 16) before the next.
     const ptrdiff_t filledPairs = (depth + 1) / 2;
-    for (ptrdiff_t lane0 = 0; lane0 < rows; lane0 += 16) {
-        const ptrdiff_t lanes = rows - lane0 < 16 ? rows - lane0 : 16;
-        const __mmask16 load = (__mmask16)((1u << lanes) - 1);
-        for (ptrdiff_t q0 = 0; q0 < filledPairs; q0 += 16) {
-            const ptrdiff_t count = filledPairs - q0 < 16 ? filledPairs - q0 : 16;
+    for (ptrdiff_t q0 = 0; q0 < filledPairs; q0 += 16) {
+        const ptrdiff_t count = filledPairs - q0 < 16 ? filledPairs - q0 : 16;
+        for (ptrdiff_t lane0 = 0; lane0 < rows; lane0 += 16) {
+            const ptrdiff_t lanes = rows - lane0 < 16 ? rows - lane0 : 16;
+            const __mmask16 load = (__mmask16)((1u << lanes) - 1);
             __m512i v[16];
             for (int j = 0; j < 16; j++) {
                 v[j] = j < count ? pair_words(a + 2 * (q0 + j) * lda + lane0, lda, 2 * (q0 + j) + 1 < depth, load)
