@@ -63,12 +63,25 @@ def torch_cases(a):
             return torch.softmax(s, dim=-1) @ vv
         return [q, k, vv], run
 
+    def rope():
+        # The reference model's interleaved-pair rotation on (batch, T, heads, d_k).
+        dh = d // h
+        x = inp(b, t, h, dh)
+        k = torch.arange(0, dh // 2, dtype=torch.float64)
+        angles = torch.arange(t, dtype=torch.float64)[:, None] * (10000.0 ** (-2.0 * k / dh))[None, :]
+        cos, sin = torch.cos(angles).float()[:, None, :], torch.sin(angles).float()[:, None, :]
+
+        def run():
+            even, odd = x[..., 0::2], x[..., 1::2]
+            return torch.stack((even * cos - odd * sin, even * sin + odd * cos), dim=-1).flatten(-2)
+        return [x], run
+
     def cross_entropy():
         logits = inp(b, t, v)
         targets = torch.randint(0, v, (b * t,), generator=g)
         return [logits], lambda: F.cross_entropy(logits.reshape(-1, v), targets)
 
-    return {"rmsnorm": rmsnorm, "swiglu_gate": swiglu_gate, "swiglu_ffn": swiglu_ffn,
+    return {"rmsnorm": rmsnorm, "swiglu_gate": swiglu_gate, "swiglu_ffn": swiglu_ffn, "rope": rope,
             "attention": attention, "cross_entropy": cross_entropy}
 
 

@@ -7,7 +7,7 @@ import Foundation
 struct BenchOps: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops",
-        abstract: "Time the fused tensor ops (RMSNorm, SwiGLU, attention, cross-entropy) at model shapes.",
+        abstract: "Time the fused tensor ops (RMSNorm, SwiGLU, RoPE, attention, cross-entropy) at model shapes.",
         discussion: """
             Shapes follow the 17M TinyStories model: batch x context rows of d_model, \
             16 heads, d_ff 1344, vocabulary 10,000. Each op runs forward, then backward from \
@@ -40,7 +40,7 @@ struct BenchOps: ParsableCommand {
     @Option(help: "Vocabulary size (cross-entropy classes).")
     var vocab: Int = 10_000
 
-    @Option(help: "Comma-separated ops to run: rmsnorm, swiglu_gate, swiglu_ffn, attention, cross_entropy, or all.")
+    @Option(help: "Comma-separated ops to run: rmsnorm, swiglu_gate, swiglu_ffn, rope, attention, cross_entropy, or all.")
     var ops: String = "all"
 
     enum Clock: String, ExpressibleByArgument, CaseIterable {
@@ -53,7 +53,7 @@ struct BenchOps: ParsableCommand {
     @Flag(help: "Print one JSON object per op instead of a table.")
     var json = false
 
-    static let allOps = ["rmsnorm", "swiglu_gate", "swiglu_ffn", "attention", "cross_entropy"]
+    static let allOps = ["rmsnorm", "swiglu_gate", "swiglu_ffn", "rope", "attention", "cross_entropy"]
 
     func validate() throws {
         guard repeats >= 1 else { throw ValidationError("--repeat must be at least 1, got \(repeats)") }
@@ -121,6 +121,13 @@ struct BenchOps: ParsableCommand {
             return ([input([batch, context, dModel]), input([dFF, dModel], std: std),
                      input([dModel, dFF], std: std), input([dFF, dModel], std: std)], { t in
                 Tensor.swiGLU(t[0], w1: t[1], w2: t[2], w3: t[3])
+            })
+        case "rope":
+            // Queries as attention gets them: (batch, T, heads, d_k), each token's heads at its position.
+            let dHead = dModel / heads
+            let rope = RoPE(theta: 10_000, dK: dHead, maxSequenceLength: context)
+            return ([input([batch, context, heads, dHead])], { t in
+                rope.apply(t[0], positions: Array(0..<context), layout: .sequenceFirst)
             })
         case "attention":
             let dHead = dModel / heads

@@ -70,4 +70,39 @@ struct VectorISATests {
             #expect(onlySum == sum, "\(isa) sum without storing, \(count)")
         }
     }
+
+    @Test("RoPE rotation of runs of vectors: every d_k tail, both directions, into and onto the output",
+          arguments: KernelISA.supported)
+    func rope(_ isa: KernelISA) {
+        for dK in [2, 6, 16, 18, 30, 32, 34, 64] {
+            let half = dK / 2, count = 3
+            let angles = (0..<half).map { 0.37 * Double($0 + 1) }
+            let cosines = angles.map { Float(Foundation.cos($0)) }, sines = angles.map { Float(Foundation.sin($0)) }
+            let x = (0..<(count * dK)).map { Float(Foundation.sin(Double($0) * 1.3) * 3) }
+            let start = (0..<(count * dK)).map { Float(Foundation.cos(Double($0))) }
+            for inverse in [false, true] {
+                for accumulate in [false, true] {
+                    var y = accumulate ? start : [Float](repeating: .nan, count: x.count)
+                    x.withUnsafeBufferPointer { xp in
+                        y.withUnsafeMutableBufferPointer { yp in
+                            RoPE.rotate(xp.baseAddress!, into: yp.baseAddress!, count: count, dK: dK,
+                                        cosines: cosines, sines: sines, inverse: inverse, accumulate: accumulate, isa: isa)
+                        }
+                    }
+                    for v in 0..<count {
+                        for k in 0..<half {
+                            let x0 = Double(x[v * dK + 2 * k]), x1 = Double(x[v * dK + 2 * k + 1])
+                            let c = Double(cosines[k]), sn = (inverse ? -1 : 1) * Double(sines[k])
+                            for (lane, rotated) in [(2 * k, x0 * c - x1 * sn), (2 * k + 1, x0 * sn + x1 * c)] {
+                                let i = v * dK + lane
+                                let expected = rotated + (accumulate ? Double(start[i]) : 0)
+                                #expect(abs(Double(y[i]) - expected) <= 1e-6 * 8,
+                                        "\(isa) dK \(dK) inverse \(inverse) accumulate \(accumulate) element \(i): \(y[i]) vs \(expected)")
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -152,6 +152,15 @@ float fable_exp_shifted_avx2(const float *x, float *y, ptrdiff_t n, float shift)
 float fable_max_avx512(const float *x, ptrdiff_t n);
 float fable_max_avx2(const float *x, ptrdiff_t n);
 
+/// Rotary position embedding of `count` consecutive vectors of `dk` floats (dk even), all at
+/// one position whose dk / 2 cosines and sines are given: pair (x[2k], x[2k+1]) turns by
+/// sign * angle[k]; dst receives the result, or adds it when `accumulate` (dst may alias src
+/// when not accumulating).
+void fable_rope_avx512(const float *src, float *dst, ptrdiff_t count, ptrdiff_t dk, const float *cosines,
+                       const float *sines, float sign, int accumulate);
+void fable_rope_avx2(const float *src, float *dst, ptrdiff_t count, ptrdiff_t dk, const float *cosines,
+                     const float *sines, float sign, int accumulate);
+
 #ifdef __cplusplus
 }
 #endif
