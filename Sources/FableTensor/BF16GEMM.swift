@@ -146,7 +146,7 @@ extension BF16GEMM {
         func compute(rows: Range<Int>, columns: Range<Int>) {
             let mr = layout.tileRows, nr = layout.tileColumns
             let blockRows = min(layout.blockRows, roundUp(rows.count, mr))
-            let blockPairs = min(layout.blockPairs, roundUp((k + 1) / 2, layout.pairQuantum))
+            let blockPairs = min(layout.blockPairs, pairs(k))
             let blockColumns = min(layout.blockColumns, roundUp(columns.count, nr))
 
             let wordsA = blockRows * blockPairs, wordsB = blockPairs * blockColumns
@@ -164,13 +164,14 @@ extension BF16GEMM {
                 var p0 = 0
                 while p0 < k {
                     let depth = min(2 * blockPairs, k - p0)
-                    let pairs = roundUp((depth + 1) / 2, layout.pairQuantum)
+                    let pairs = pairs(depth)
                     packB(p0: p0, depth: depth, pairs: pairs, column0: column0, width: width, into: packedB)
                     var row0 = rows.lowerBound
                     while row0 < rows.upperBound {
                         let height = min(blockRows, rows.upperBound - row0)
+                        packA(rows: row0..<row0 + height, p0: p0, depth: depth, pairs: pairs, into: packedA)
                         multiply(
-                            rows: row0..<row0 + height, p0: p0, depth: depth, pairs: pairs, packedA: packedA,
+                            rows: row0..<row0 + height, p0: p0, pairs: pairs, packedA: packedA,
                             packedB: packedB, column0: column0, width: width, scratch: scratch)
                         row0 += height
                     }
@@ -186,7 +187,7 @@ extension BF16GEMM {
         func computeSharingB(threads: Int) {
             let mr = layout.tileRows, nr = layout.tileColumns
             let blockRows = min(layout.blockRows, roundUp(m, mr))
-            let blockPairs = min(layout.blockPairs, roundUp((k + 1) / 2, layout.pairQuantum))
+            let blockPairs = min(layout.blockPairs, pairs(k))
             let blockColumns = min(layout.blockColumns, roundUp(n, nr))
 
             let wordsB = blockPairs * blockColumns, wordsA = blockRows * blockPairs
@@ -195,7 +196,6 @@ extension BF16GEMM {
             let buffer = UnsafeMutableRawPointer.allocate(byteCount: totalWords * 4, alignment: 64)
             defer { buffer.deallocate() }
             let packedB = buffer.bindMemory(to: UInt32.self, capacity: totalWords)
-            func pairs(_ depth: Int) -> Int { roundUp((depth + 1) / 2, layout.pairQuantum) }
 
             SIMDGEMM.forEachSharedBlock(
                 m: m, n: n, k: k, tileColumns: nr, blockRows: blockRows, blockColumns: blockColumns,
@@ -204,12 +204,14 @@ extension BF16GEMM {
                 let pairs = pairs(piece.depth)
                 packB(p0: piece.p0, depth: piece.depth, pairs: pairs, column0: piece.column0, width: piece.width,
                       into: packedB + piece.slivers.lowerBound * nr * pairs)
-            } multiply: { thread, rows, piece, _ in
+            } multiply: { thread, rows, piece, newRows in
                 let pairs = pairs(piece.depth)
                 let packedA = packedB + wordsB + thread * wordsPerThread
                 let scratch = UnsafeMutableRawPointer(packedA + wordsA).bindMemory(to: Float.self, capacity: mr * nr)
+                // The thread's previous unit of this slice had the same rows: its packed A is still here.
+                if newRows { packA(rows: rows, p0: piece.p0, depth: piece.depth, pairs: pairs, into: packedA) }
                 multiply(
-                    rows: rows, p0: piece.p0, depth: piece.depth, pairs: pairs, packedA: packedA,
+                    rows: rows, p0: piece.p0, pairs: pairs, packedA: packedA,
                     packedB: packedB + piece.slivers.lowerBound * nr * pairs,
                     column0: piece.column0, width: piece.width, scratch: scratch)
             }
@@ -228,26 +230,36 @@ extension BF16GEMM {
             }
         }
 
-        /// Packs `rows` of op(A) at steps `p0..<p0+depth` and multiplies them by the packed
-        /// B block of `width` columns starting at `column0`; the first slice applies beta,
-        /// later slices add to what it wrote.
+        /// The packed pairs of a slice of `depth` steps (the kernel's quantum of pairs).
+        private func pairs(_ depth: Int) -> Int { roundUp((depth + 1) / 2, layout.pairQuantum) }
+
+        /// Packs `rows` of op(A) at steps `p0..<p0+depth` into the kernel's panels.
+        private func packA(rows: Range<Int>, p0: Int, depth: Int, pairs: Int, into packed: UnsafeMutablePointer<UInt32>) {
+            let row0 = rows.lowerBound
+            let source = transposeA ? a + p0 * lda + row0 : a + row0 * lda + p0
+            let tA: Int32 = transposeA ? 1 : 0
+            switch kernel {
+            case .avx512bf16: fable_bf16_pack_a12(source, lda, tA, rows.count, depth, packed)
+            case .amx: fable_amx_pack_a32(source, lda, tA, rows.count, depth, pairs, packed)
+            }
+        }
+
+        /// Multiplies the packed `rows` of op(A) of the slice starting at step `p0` by the
+        /// packed B block of `width` columns starting at `column0`; the first slice applies
+        /// beta, later slices add to what it wrote.
         private func multiply(
-            rows: Range<Int>, p0: Int, depth: Int, pairs: Int,
-            packedA: UnsafeMutablePointer<UInt32>, packedB: UnsafePointer<UInt32>,
+            rows: Range<Int>, p0: Int, pairs: Int,
+            packedA: UnsafePointer<UInt32>, packedB: UnsafePointer<UInt32>,
             column0: Int, width: Int, scratch: UnsafeMutablePointer<Float>
         ) {
             let row0 = rows.lowerBound, height = rows.count
             let sliceBeta: Float = p0 == 0 ? beta : 1
-            let source = transposeA ? a + p0 * lda + row0 : a + row0 * lda + p0
-            let tA: Int32 = transposeA ? 1 : 0
             switch kernel {
             case .avx512bf16:
-                fable_bf16_pack_a12(source, lda, tA, height, depth, packedA)
                 multiplyBlock(
                     packedA: packedA, packedB: packedB, scratch: scratch, row0: row0, height: height,
                     column0: column0, width: width, pairs: pairs, beta: sliceBeta)
             case .amx:
-                fable_amx_pack_a32(source, lda, tA, height, depth, pairs, packedA)
                 fable_sbgemm_amx_block(
                     pairs, packedA, height, packedB, width, c + row0 * ldc + column0, ldc, alpha, sliceBeta)
             }

@@ -18,8 +18,8 @@ extension SIMDGEMM {
         let tileRows: Int, tileColumns: Int
         /// Whether C is split into bands of rows (else of columns).
         let splitRows: Bool
-        /// Tiles along the split side, the fewest a chunk gets, and the chunk count.
-        let units: Int, minimumUnits: Int, chunks: Int
+        /// Tiles along the split side, and the chunk count.
+        let units: Int, chunks: Int
 
         /// The longer side (in tiles) is split, unless C is tall enough for every thread to
         /// get several row tiles; a chunk gets at least ``minimumWorkPerThread``
@@ -31,7 +31,7 @@ extension SIMDGEMM {
             splitRows = rowTiles >= columnTiles || rowTiles >= 8 * max(1, threads)
             units = splitRows ? rowTiles : columnTiles
             let workPerUnit = splitRows ? tileRows * n * k : tileColumns * m * k
-            minimumUnits = max(1, SIMDGEMM.minimumWorkPerThread / max(1, workPerUnit))
+            let minimumUnits = max(1, SIMDGEMM.minimumWorkPerThread / max(1, workPerUnit))
             chunks = max(1, min(threads, units / minimumUnits))
         }
 
